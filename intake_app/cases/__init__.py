@@ -1,0 +1,1 @@
+"""Cases: revisions, the case store, attachments, full-text search, demo data."""

@@ -1,0 +1,285 @@
+"""Attachments: content-addressed blobs stored inside the vault in 1 MiB chunks.
+
+Files are streamed in and out; memory stays flat whatever the file size. The SHA-256 is
+computed while streaming, and a file already held is not stored twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from intake_app.errors import NotFound, StorageError, ValidationError
+from intake_app.fsutil import atomic_output
+from intake_app.progress import CancelToken, Progress, check, report
+
+CHUNK_SIZE = 1024 * 1024
+MAX_NAME_LENGTH = 255
+
+_SQLITE_FULL = ("database or disk is full", "disk i/o error")
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What the vault knows of one stored file."""
+
+    sha256: str
+    size: int
+    media_type: str
+    captured_at: str | None
+
+
+def sniff_media_type(head: bytes) -> str:
+    """Media type from the first bytes of a file (never from its name)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"M4A ", b"M4B "):
+        return "audio/mp4"
+    if head.startswith(b"ID3") or (
+        len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06
+    ):
+        return "audio/mpeg"
+    return "application/octet-stream"
+
+
+def exif_captured_at(head: bytes) -> str | None:
+    """EXIF DateTimeOriginal of an image whose EXIF block lies in `head`, else None.
+
+    The value is the camera's local clock, written `YYYY-MM-DDTHH:MM:SS` (no zone, because
+    EXIF rarely records one). Pillow only parses headers here; pixels are never decoded.
+    """
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(head)) as image:
+            exif = image.getexif()
+            value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:  # any malformed image simply has no capture time
+        return None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def clean_name(name: str) -> str:
+    """The base name of a file as recorded in a revision (no folders, bounded length)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not base or base in (".", ".."):
+        base = "attachment"
+    return base[:MAX_NAME_LENGTH]
+
+
+def _storage_error(exc: Exception) -> StorageError:
+    text = str(exc).lower()
+    if any(marker in text for marker in _SQLITE_FULL):
+        return StorageError("The disk is full; the attachment was not stored.")
+    return StorageError("The attachment could not be stored; nothing was changed.")
+
+
+def put_blob(
+    conn: Any,
+    source: BinaryIO,
+    *,
+    expected_sha256: str | None = None,
+    max_size: int | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    total: int = 0,
+) -> BlobInfo:
+    """Stream `source` into the vault inside the caller's write transaction.
+
+    Returns the stored blob (the existing one when the same bytes are already held). When
+    `expected_sha256` is given (import), different bytes raise ValidationError and nothing
+    is kept. `max_size` caps the bytes read.
+    """
+    savepoint = f"blob_{secrets.token_hex(4)}"
+    conn.execute(f"SAVEPOINT {savepoint}")
+    try:
+        info, duplicate = _stream_chunks(
+            conn, source, expected_sha256, max_size, progress, cancel, total
+        )
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {savepoint}")
+        conn.execute(f"RELEASE {savepoint}")
+        raise
+    if duplicate:
+        # Same bytes already held: drop the chunks just written.
+        conn.execute(f"ROLLBACK TO {savepoint}")
+    conn.execute(f"RELEASE {savepoint}")
+    return info
+
+
+def _stream_chunks(
+    conn: Any,
+    source: BinaryIO,
+    expected_sha256: str | None,
+    max_size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+    total: int,
+) -> tuple[BlobInfo, bool]:
+    row = conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
+    blob_id = int(row[0])
+    # Chunks of an aborted put may linger only inside a rolled-back savepoint; clear any
+    # orphan under this id anyway so the new rows cannot mix with old ones.
+    conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (blob_id,))
+    digest = hashlib.sha256()
+    size = 0
+    seq = 0
+    head = b""
+    try:
+        while True:
+            check(cancel)
+            chunk = source.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            if seq == 0:
+                head = bytes(chunk)
+            size += len(chunk)
+            if max_size is not None and size > max_size:
+                raise ValidationError("The attachment is larger than allowed; it was refused.")
+            digest.update(chunk)
+            conn.execute(
+                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES (?, ?, ?)",
+                (blob_id, seq, bytes(chunk)),
+            )
+            seq += 1
+            report(progress, size, total, "attachment")
+    except OSError as exc:
+        raise StorageError("The file could not be read; nothing was stored.") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("sqlcipher3"):
+            raise _storage_error(exc) from exc
+        raise
+    sha = digest.hexdigest()
+    if expected_sha256 is not None and sha != expected_sha256:
+        raise ValidationError("An attachment's bytes do not match its recorded hash.")
+    existing = blob_info(conn, sha)
+    if existing is not None:
+        return existing, True
+    info = BlobInfo(sha, size, sniff_media_type(head), exif_captured_at(head))
+    conn.execute(
+        "INSERT INTO blobs (sha256, blob_id, size, media_type, captured_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (sha, blob_id, size, info.media_type, info.captured_at, _now()),
+    )
+    return info, False
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def blob_info(conn: Any, sha256: str) -> BlobInfo | None:
+    row = conn.execute(
+        "SELECT sha256, size, media_type, captured_at FROM blobs WHERE sha256 = ?", (sha256,)
+    ).fetchone()
+    if row is None:
+        return None
+    return BlobInfo(row[0], int(row[1]), row[2], row[3])
+
+
+class _BlobReader(io.RawIOBase):
+    """Reads a blob chunk by chunk; holds at most one chunk in memory."""
+
+    def __init__(self, conn: Any, blob_id: int, size: int) -> None:
+        self._conn = conn
+        self._blob_id = blob_id
+        self._size = size
+        self._seq = 0
+        self._buffer = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        view = memoryview(target).cast("B")
+        if self._offset >= len(self._buffer):
+            row = self._conn.execute(
+                "SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?",
+                (self._blob_id, self._seq),
+            ).fetchone()
+            if row is None:
+                return 0
+            self._buffer = bytes(row[0])
+            self._offset = 0
+            self._seq += 1
+        n = min(len(view), len(self._buffer) - self._offset)
+        view[:n] = self._buffer[self._offset : self._offset + n]
+        self._offset += n
+        return n
+
+
+def open_blob(conn: Any, sha256: str) -> BinaryIO:
+    """A streaming reader of a stored file. NotFound when the vault does not hold it."""
+    row = conn.execute("SELECT blob_id, size FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        raise NotFound("This attachment is not in the vault.")
+    return io.BufferedReader(_BlobReader(conn, int(row[0]), int(row[1])), CHUNK_SIZE)
+
+
+def export_blob(
+    conn: Any,
+    sha256: str,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Write a stored file to `path` atomically, checking its hash on the way out."""
+    info = blob_info(conn, sha256)
+    if info is None:
+        raise NotFound("This attachment is not in the vault.")
+    digest = hashlib.sha256()
+    done = 0
+    with atomic_output(Path(path)) as out, contextlib.closing(open_blob(conn, sha256)) as src:
+        while True:
+            check(cancel)
+            chunk = src.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            digest.update(chunk)
+            out.write(chunk)
+            done += len(chunk)
+            report(progress, done, info.size, "attachment")
+        if digest.hexdigest() != sha256 or done != info.size:
+            raise StorageError("The stored attachment is damaged; nothing was written.")
+
+
+def delete_blob(conn: Any, sha256: str) -> None:
+    """Erase a blob and its chunks (retraction); the caller holds the write transaction."""
+    row = conn.execute("SELECT blob_id FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        return
+    conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (row[0],))
+    conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+
+
+def attachment_entry(info: BlobInfo, name: str) -> dict[str, Any]:
+    """The entry a revision records for an attachment."""
+    return {
+        "sha256": info.sha256,
+        "size": info.size,
+        "media_type": info.media_type,
+        "name": clean_name(name),
+        "captured_at": info.captured_at,
+    }
