@@ -1,0 +1,1 @@
+"""Reports: statistics, PDF documents and CSV files built from the vault (no Qt)."""
