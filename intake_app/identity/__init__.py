@@ -1,0 +1,1 @@
+"""Device keys, identity cards, trust registry, revocation."""

@@ -1,0 +1,73 @@
+"""Opening the SQLCipher database with a raw 256-bit key and the vault's pragmas."""
+
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+
+import sqlcipher3
+
+from intake_app.errors import VaultBusy, VaultDamaged
+from intake_app.vault.header import DAMAGED_MESSAGE
+from intake_app.vault.lockfile import BUSY_MESSAGE
+
+DB_NAME = "vault.db"
+BUSY_TIMEOUT_MS = 5000
+
+
+# After the key: the order matters only in that nothing may touch a page before the key.
+_PRAGMAS = (
+    "PRAGMA cipher_memory_security = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA secure_delete = ON",
+    "PRAGMA foreign_keys = ON",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous = FULL",
+)
+
+
+def _uri(path: Path, create: bool) -> str:
+    return f"file:{urllib.parse.quote(str(path))}?mode={'rwc' if create else 'rw'}"
+
+
+def connect(db_path: Path, db_key: bytes, *, create: bool = False) -> sqlcipher3.Connection:
+    """An open, keyed connection with isolation_level=None (callers BEGIN explicitly).
+
+    VaultDamaged when the file is not a database under this key: the caller has already
+    checked the key against the header, so this means damaged or foreign files.
+    """
+    if len(db_key) != 32:
+        raise ValueError("the database key is 256 bits")
+    try:
+        conn = sqlcipher3.connect(
+            _uri(db_path, create),
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    except sqlcipher3.OperationalError as exc:
+        raise VaultDamaged(DAMAGED_MESSAGE) from exc
+    try:
+        # Before anything else, so SQLCipher never writes diagnostics to stderr.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{db_key.hex()}'\"")
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+        # The first read of a page is where a wrong key or a foreign file shows.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if not mode or str(mode[0]).lower() != "wal":
+            raise VaultDamaged(DAMAGED_MESSAGE)
+    except sqlcipher3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise VaultBusy(BUSY_MESSAGE) from exc
+        raise VaultDamaged(DAMAGED_MESSAGE) from exc
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise VaultDamaged(DAMAGED_MESSAGE) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn

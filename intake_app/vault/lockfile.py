@@ -1,0 +1,86 @@
+"""The single-writer lock: flock on the vault's `lock` file, per write transaction.
+
+flock locks belong to an open file description, so two Vault objects (in one process or in
+two) exclude each other, and the kernel drops the lock if the holder dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from intake_app.errors import VaultBusy
+
+LOCK_NAME = "lock"
+WAIT_SECONDS = 5.0
+_POLL_SECONDS = 0.05
+
+BUSY_MESSAGE = (
+    "The vault is busy: another Field Intake window or command is using it. "
+    "Try again when it has finished."
+)
+
+
+class WriterLock:
+    """Exclusive lock on `<vault>/lock`; re-entrant within one holder, waits up to 5 s."""
+
+    def __init__(self, folder: Path, wait_seconds: float = WAIT_SECONDS) -> None:
+        self.path = folder / LOCK_NAME
+        self.wait_seconds = wait_seconds
+        self._fd: int | None = None
+        self._depth = 0
+        self._thread_lock = threading.RLock()
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
+
+    def acquire(self) -> None:
+        if not self._thread_lock.acquire(timeout=self.wait_seconds):
+            raise VaultBusy(BUSY_MESSAGE)
+        try:
+            if self._depth == 0:
+                self._flock_with_deadline()
+            self._depth += 1
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def _flock_with_deadline(self) -> None:
+        fd = self._open()
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise VaultBusy(BUSY_MESSAGE) from None
+                time.sleep(_POLL_SECONDS)
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)  # also drops any flock still held
+                self._fd = None
+                self._depth = 0

@@ -1,0 +1,487 @@
+"""The vault: a folder holding vault.db (SQLCipher 4), header.json and lock.
+
+A random 256-bit database key is given to SQLCipher as a raw key. header.json holds it wrapped
+under Argon2id(passphrase) and, optionally, under a secret kept in the OS keyring. Changing
+the passphrase rewraps the key and replaces the header atomically; the database is never
+rewritten. See docs/ARCHITECTURE.md "Vault API".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlcipher3
+
+from intake_app.errors import (
+    IntakeError,
+    NoVault,
+    StorageError,
+    VaultBusy,
+    VaultDamaged,
+    VaultExists,
+    VaultLocked,
+    WrongPassphrase,
+)
+from intake_app.fsutil import fsync_dir
+from intake_app.identity.keys import DeviceIdentity
+from intake_app.vault import audit as audit_log
+from intake_app.vault import keyring_slot
+from intake_app.vault.db import DB_NAME, connect
+from intake_app.vault.header import (
+    DAMAGED_MESSAGE,
+    HEADER_NAME,
+    SLOT_KEYRING,
+    SLOT_PASSPHRASE,
+    Header,
+    SlotUnwrapFailed,
+    key_check_value,
+    key_matches,
+    load_header,
+    save_header,
+    unwrap_key,
+    wrap_key,
+)
+from intake_app.vault.kdf import KdfParams, derive_key
+from intake_app.vault.lockfile import BUSY_MESSAGE, LOCK_NAME, WriterLock
+from intake_app.vault.migrate import migrate, pending, schema_version
+
+MIN_PASSPHRASE_LENGTH = 8
+MAX_PASSPHRASE_LENGTH = 1024
+SEQUENCE_OFFSET_BITS = 48
+WRONG_PASSPHRASE = "Wrong passphrase."  # noqa: S105 - a message
+LOCKED_MESSAGE = "The vault is locked; unlock it with the passphrase."
+NOT_REMEMBERED = "This computer does not remember this vault; enter the passphrase."
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    """A new passphrase: at least 8 characters (a sentence is better), at most 1024."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise IntakeError(
+            f"The passphrase is too short: use at least {MIN_PASSPHRASE_LENGTH} characters "
+            "(a few unrelated words are easy to remember and hard to guess)."
+        )
+    if len(passphrase) > MAX_PASSPHRASE_LENGTH:
+        raise IntakeError(f"The passphrase is longer than {MAX_PASSPHRASE_LENGTH} characters.")
+
+
+def _sqlite_failure(exc: sqlcipher3.Error) -> IntakeError:
+    text = str(exc).lower()
+    if "full" in text:
+        return StorageError("The disk is full; nothing was saved.")
+    if "locked" in text or "busy" in text:
+        return VaultBusy(BUSY_MESSAGE)
+    if "readonly" in text or "read-only" in text:
+        return StorageError("The vault is on a read-only disk; nothing was saved.")
+    return VaultDamaged(DAMAGED_MESSAGE)
+
+
+class Vault:
+    """An unlocked vault. Not for concurrent use from several threads at once."""
+
+    def __init__(
+        self,
+        path: Path,
+        vault_id: str,
+        conn: sqlcipher3.Connection,
+        db_key: bytes,
+        lock: WriterLock,
+        identity: DeviceIdentity,
+    ) -> None:
+        self.path = path
+        self.vault_id = vault_id
+        self._conn: sqlcipher3.Connection | None = conn
+        self._db_key = bytearray(db_key)
+        self._lock = lock
+        self._identity: DeviceIdentity | None = identity
+        # Failed unlock attempts since the previous unlock, logged at this one (for the GUI).
+        self.failed_unlocks_reported = 0
+
+    # ---- creating and opening -------------------------------------------------------
+
+    @staticmethod
+    def exists(path: Path) -> bool:
+        """True when `path` looks like a vault folder (its header is there)."""
+        return (Path(path) / HEADER_NAME).is_file()
+
+    @classmethod
+    def create(
+        cls, path: Path, passphrase: str, *, name: str, role: str, category: str | None = None
+    ) -> Vault:
+        """Create a new vault at `path` (absent or an empty folder) and return it opened.
+
+        The vault is built in a hidden sibling folder and renamed into place at the end, so a
+        crash never leaves a half-made vault under the chosen name.
+        """
+        path = Path(path)
+        check_new_passphrase(passphrase)
+        identity = DeviceIdentity.generate(name, role, category)
+        _refuse_occupied(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            staging = path.parent / f".{path.name}.creating-{secrets.token_hex(6)}"
+            staging.mkdir(mode=0o700)
+        except OSError as exc:
+            raise StorageError(
+                f"Could not create the vault folder {path}: {exc.strerror}."
+            ) from exc
+        db_key = secrets.token_bytes(32)
+        try:
+            header = _build_vault(staging, db_key, passphrase, identity)
+            _move_into_place(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return cls._open_with_key(path, header, db_key)
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str | None = None, *, use_keyring: bool = False) -> Vault:
+        """Unlock the vault at `path` with the passphrase or, if asked, the OS keyring."""
+        path = Path(path)
+        _check_is_vault(path)
+        header = load_header(path)
+        if passphrase is not None:
+            db_key = _unlock_with_passphrase(path, header, passphrase)
+        elif use_keyring:
+            db_key = _unlock_with_keyring(header)
+        else:
+            raise VaultLocked(LOCKED_MESSAGE)
+        if not key_matches(header, db_key):
+            raise VaultDamaged(DAMAGED_MESSAGE)
+        vault = cls._open_with_key(path, header, db_key)
+        try:
+            vault._after_unlock(passphrase)
+        except BaseException:
+            vault.close()
+            raise
+        return vault
+
+    @classmethod
+    def _open_with_key(cls, path: Path, header: Header, db_key: bytes) -> Vault:
+        conn = connect(path / DB_NAME, db_key)
+        lock = WriterLock(path)
+        try:
+            if schema_version(conn) == 0:
+                raise VaultDamaged(DAMAGED_MESSAGE)  # an empty database is not our vault
+            if pending(conn):
+                with lock.held():
+                    migrate(conn)
+            identity = _load_identity(conn)
+        except sqlcipher3.Error as exc:
+            conn.close()
+            lock.close()
+            raise _sqlite_failure(exc) from exc
+        except BaseException:
+            conn.close()
+            lock.close()
+            raise
+        _tighten_permissions(path)
+        return cls(path, header.vault_id, conn, db_key, lock, identity)
+
+    def _after_unlock(self, passphrase: str | None) -> None:
+        """Log failed attempts since the last unlock; raise weak stored KDF parameters."""
+        with self._lock.held():
+            header = load_header(self.path)
+            if header.failed_unlocks:
+                with self.write() as conn:
+                    self.audit(conn, "vault.unlock_failed_attempts", str(header.failed_unlocks))
+                self.failed_unlocks_reported = header.failed_unlocks
+                header.failed_unlocks = 0
+                save_header(self.path, header)
+            slot = header.slots[SLOT_PASSPHRASE]
+            fresh = KdfParams.fresh()
+            if passphrase is not None and slot.kdf is not None and slot.kdf.weaker_than(fresh):
+                header.slots[SLOT_PASSPHRASE] = wrap_key(
+                    bytes(self._db_key),
+                    derive_key(passphrase, fresh),
+                    header.vault_id,
+                    SLOT_PASSPHRASE,
+                    fresh,
+                )
+                save_header(self.path, header)
+
+    # ---- using an open vault --------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlcipher3.Connection:
+        if self._conn is None:
+            raise VaultLocked(LOCKED_MESSAGE)
+        return self._conn
+
+    @property
+    def identity(self) -> DeviceIdentity:
+        if self._identity is None:
+            raise VaultLocked(LOCKED_MESSAGE)
+        return self._identity
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlcipher3.Connection]:
+        """BEGIN IMMEDIATE under the writer lock; COMMIT on success, ROLLBACK on error."""
+        conn = self.conn
+        with self._lock.held():
+            if conn.in_transaction:
+                raise RuntimeError("vault.write() does not nest")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.Error as exc:
+                raise _sqlite_failure(exc) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlcipher3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlcipher3.OperationalError):
+                    raise _sqlite_failure(exc) from exc
+                raise
+
+    def audit(self, conn: sqlcipher3.Connection, action: str, record: str | None = None) -> None:
+        """Append an audit entry (inside the caller's write transaction)."""
+        audit_log.append(conn, self.identity.fingerprint, action, record)
+
+    def next_sequence(self, conn: sqlcipher3.Connection) -> int:
+        """Next bundle sequence number (inside the caller's write transaction)."""
+        if not conn.in_transaction:
+            raise RuntimeError("next_sequence needs an open write transaction")
+        row = conn.execute("SELECT next_sequence FROM device_identity WHERE id = 1").fetchone()
+        conn.execute("UPDATE device_identity SET next_sequence = next_sequence + 1 WHERE id = 1")
+        return int(row[0])
+
+    # ---- passphrase and keyring -----------------------------------------------------
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Rewrap the database key under `new`; the old passphrase must be right."""
+        check_new_passphrase(new)
+        self.conn  # noqa: B018 - refuse on a closed vault before any work
+        with self._lock.held():
+            header = load_header(self.path)
+            slot = header.slots[SLOT_PASSPHRASE]
+            assert slot.kdf is not None
+            try:
+                key = unwrap_key(slot, derive_key(old, slot.kdf), header.vault_id)
+            except SlotUnwrapFailed:
+                raise WrongPassphrase(
+                    "The current passphrase is wrong; nothing was changed."
+                ) from None
+            if key != bytes(self._db_key):
+                raise VaultDamaged(DAMAGED_MESSAGE)
+            params = KdfParams.fresh()
+            header.slots[SLOT_PASSPHRASE] = wrap_key(
+                key, derive_key(new, params), header.vault_id, SLOT_PASSPHRASE, params
+            )
+            save_header(self.path, header)
+            with self.write() as conn:
+                self.audit(conn, "vault.passphrase_changed")
+
+    @property
+    def remembered_in_keyring(self) -> bool:
+        return SLOT_KEYRING in load_header(self.path).slots
+
+    def remember_in_keyring(self) -> None:
+        """Let this computer's OS keyring unlock the vault (KeyringUnavailable if insecure)."""
+        self.conn  # noqa: B018
+        secret = keyring_slot.new_secret()
+        keyring_slot.store_secret(self.vault_id, secret)
+        try:
+            with self._lock.held():
+                header = load_header(self.path)
+                header.slots[SLOT_KEYRING] = wrap_key(
+                    bytes(self._db_key), secret, header.vault_id, SLOT_KEYRING
+                )
+                save_header(self.path, header)
+                with self.write() as conn:
+                    self.audit(conn, "vault.keyring_remembered")
+        except BaseException:
+            with contextlib.suppress(IntakeError):
+                keyring_slot.delete_secret(self.vault_id)
+            raise
+
+    def forget_keyring(self) -> bool:
+        """Remove the keyring slot, then the OS keyring's secret.
+
+        Returns False when the slot is gone but the keyring refused to delete its secret
+        (harmless: without the slot the secret unlocks nothing).
+        """
+        self.conn  # noqa: B018
+        with self._lock.held():
+            header = load_header(self.path)
+            if header.slots.pop(SLOT_KEYRING, None) is not None:
+                save_header(self.path, header)
+                with self.write() as conn:
+                    self.audit(conn, "vault.keyring_forgotten")
+        try:
+            keyring_slot.delete_secret(self.vault_id)
+        except IntakeError:
+            return False
+        return True
+
+    # ---- closing --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection and drop the key material this object holds. Idempotent."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlcipher3.Error):
+                conn.close()
+        for i in range(len(self._db_key)):
+            self._db_key[i] = 0
+        self._db_key = bytearray()
+        self._identity = None
+        self._lock.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _refuse_occupied(path: Path) -> None:
+    if Vault.exists(path) or (path / DB_NAME).exists():
+        raise VaultExists(f"There is already a vault at {path}; nothing was changed.")
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise VaultExists(f"{path} is not an empty folder; choose a new or empty folder.")
+
+
+def _build_vault(folder: Path, db_key: bytes, passphrase: str, identity: DeviceIdentity) -> Header:
+    conn = connect(folder / DB_NAME, db_key, create=True)
+    try:
+        os.chmod(folder / DB_NAME, 0o600)
+        migrate(conn)
+        _store_identity(conn, identity)
+    except sqlcipher3.Error as exc:
+        raise _sqlite_failure(exc) from exc
+    finally:
+        conn.close()
+    vault_id = str(uuid.uuid4())
+    params = KdfParams.fresh()
+    slot = wrap_key(db_key, derive_key(passphrase, params), vault_id, SLOT_PASSPHRASE, params)
+    header = Header(vault_id, key_check_value(db_key), {SLOT_PASSPHRASE: slot})
+    save_header(folder, header)
+    fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    return header
+
+
+def _store_identity(conn: sqlcipher3.Connection, identity: DeviceIdentity) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO device_identity (id, name, role, category, ed25519_secret, "
+            "age_identity, fingerprint, next_sequence, created_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                identity.name,
+                identity.role,
+                identity.category,
+                identity.ed25519_secret_bytes(),
+                identity.age_identity,
+                identity.fingerprint,
+                secrets.randbits(SEQUENCE_OFFSET_BITS),
+                audit_log.utc_now(),
+            ),
+        )
+        audit_log.append(conn, identity.fingerprint, "vault.create")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _load_identity(conn: sqlcipher3.Connection) -> DeviceIdentity:
+    row = conn.execute(
+        "SELECT name, role, category, ed25519_secret, age_identity, fingerprint "
+        "FROM device_identity WHERE id = 1"
+    ).fetchone()
+    if row is None:
+        raise VaultDamaged(DAMAGED_MESSAGE)
+    try:
+        identity = DeviceIdentity.from_stored(row[0], row[1], row[2], bytes(row[3]), row[4])
+    except (ValueError, IntakeError) as exc:
+        raise VaultDamaged(DAMAGED_MESSAGE) from exc
+    if identity.fingerprint != row[5]:
+        raise VaultDamaged(DAMAGED_MESSAGE)
+    return identity
+
+
+def _move_into_place(staging: Path, path: Path) -> None:
+    try:
+        # rename(2) replaces an empty directory and refuses a non-empty one.
+        os.rename(staging, path)
+    except OSError as exc:
+        if path.exists():
+            raise VaultExists(f"{path} is not an empty folder; nothing was changed.") from exc
+        raise StorageError(f"Could not create the vault at {path}: {exc.strerror}.") from exc
+    fsync_dir(path.parent)
+
+
+def _check_is_vault(path: Path) -> None:
+    has_header = (path / HEADER_NAME).is_file()
+    has_db = (path / DB_NAME).is_file()
+    if not has_header and not has_db:
+        raise NoVault(f"There is no vault at {path}. Create one with `intake-app init`.")
+    if not (has_header and has_db) or (path / DB_NAME).stat().st_size == 0:
+        raise VaultDamaged(DAMAGED_MESSAGE)
+
+
+def _count_failed_unlock(path: Path) -> None:
+    """Count a failed attempt in the header; never let counting hide the real error."""
+    lock = WriterLock(path, wait_seconds=1.0)
+    try:
+        with lock.held():
+            header = load_header(path)
+            header.failed_unlocks += 1
+            save_header(path, header)
+    except IntakeError:
+        pass
+    finally:
+        lock.close()
+
+
+def _unlock_with_passphrase(path: Path, header: Header, passphrase: str) -> bytes:
+    slot = header.slots[SLOT_PASSPHRASE]
+    assert slot.kdf is not None
+    try:
+        return unwrap_key(slot, derive_key(passphrase, slot.kdf), header.vault_id)
+    except SlotUnwrapFailed:
+        _count_failed_unlock(path)
+        raise WrongPassphrase(WRONG_PASSPHRASE) from None
+
+
+def _unlock_with_keyring(header: Header) -> bytes:
+    slot = header.slots.get(SLOT_KEYRING)
+    if slot is None:
+        raise VaultLocked(NOT_REMEMBERED)
+    secret = keyring_slot.load_secret(header.vault_id)
+    if secret is None:
+        raise VaultLocked(NOT_REMEMBERED)
+    try:
+        return unwrap_key(slot, secret, header.vault_id)
+    except SlotUnwrapFailed:
+        raise VaultLocked(
+            "The key this computer remembers no longer fits this vault; enter the passphrase."
+        ) from None
+
+
+def _tighten_permissions(path: Path) -> None:
+    """Folder 0700, files 0600, whatever umask or copying did to them."""
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            os.chmod(path, 0o700)
+        for child in path.iterdir():
+            if child.is_file() and stat.S_IMODE(child.stat().st_mode) & 0o077:
+                os.chmod(child, 0o600)
