@@ -144,7 +144,7 @@ class Vault:
     def open(cls, path: Path, passphrase: str | None = None, *, use_keyring: bool = False) -> Vault:
         """Unlock the vault at `path` with the passphrase or, if asked, the OS keyring."""
         path = Path(path)
-        _check_is_vault(path)
+        check_folder(path)
         header = load_header(path)
         if passphrase is not None:
             db_key = _unlock_with_passphrase(path, header, passphrase)
@@ -429,7 +429,8 @@ def _move_into_place(staging: Path, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def _check_is_vault(path: Path) -> None:
+def check_folder(path: Path) -> None:
+    """NoVault when nothing is there; VaultDamaged when the vault's files are incomplete."""
     has_header = (path / HEADER_NAME).is_file()
     has_db = (path / DB_NAME).is_file()
     if not has_header and not has_db:

@@ -1,0 +1,1 @@
+"""The command line: same services as the GUI, no Qt."""
