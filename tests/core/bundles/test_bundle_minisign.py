@@ -84,8 +84,17 @@ def test_signature_with_other_key_id_is_refused_naming_both(key):
         lambda t: t.replace(t.split("\n")[1], t.split("\n")[1][:-1] + "!"),
         lambda t: "x" * 5000,
     ],
-    ids=["empty", "crlf", "five-lines", "three-lines", "no-untrusted", "no-trusted",
-         "short-signature", "bad-base64", "huge"],
+    ids=[
+        "empty",
+        "crlf",
+        "five-lines",
+        "three-lines",
+        "no-untrusted",
+        "no-trusted",
+        "short-signature",
+        "bad-base64",
+        "huge",
+    ],
 )
 def test_malformed_signature_files_are_refused(key, mangle):
     text = minisign.sign(key, KEY_ID, b"p", "tc")
@@ -129,8 +138,13 @@ def test_public_key_line_and_file_round_trip(key):
 
 @pytest.mark.parametrize(
     "line",
-    ["", "RWQ", "!!!!", base64.b64encode(b"Ex" + bytes(40)).decode(),
-     base64.b64encode(b"Ed" + bytes(39)).decode()],
+    [
+        "",
+        "RWQ",
+        "!!!!",
+        base64.b64encode(b"Ex" + bytes(40)).decode(),
+        base64.b64encode(b"Ed" + bytes(39)).decode(),
+    ],
 )
 def test_bad_public_keys_are_refused(line):
     with pytest.raises(BundleRefused):
