@@ -148,7 +148,7 @@ def _stream_chunks(
     try:
         while True:
             check(cancel)
-            chunk = source.read(CHUNK_SIZE)
+            chunk = _read_chunk(source)
             if not chunk:
                 break
             if seq == 0:
@@ -182,6 +182,19 @@ def _stream_chunks(
         (sha, blob_id, size, info.media_type, info.captured_at, _now()),
     )
     return info, False
+
+
+def _read_chunk(source: BinaryIO) -> bytes:
+    """Up to CHUNK_SIZE bytes; raw streams and pipes may return less per read."""
+    parts: list[bytes] = []
+    wanted = CHUNK_SIZE
+    while wanted > 0:
+        part = source.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
 
 
 def _now() -> str:

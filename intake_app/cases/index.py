@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from intake_app.places import canonical_place
+
 _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
 _CHECK_SIMPLE = {"yes": "done", "no": "not_done", "unknown": "unknown"}
 _TEXT_TYPES = frozenset({"text", "longtext"})
@@ -99,31 +101,9 @@ def age_at_incident(answers: dict[str, Any]) -> float | None:
 
 
 def city_key(value: Any) -> str | None:
-    """A gazetteer id for the incident city, or the free text when it is not in it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
-        text = value["text"]
-        return _gazetteer_lookup(text) or text
-    return None
-
-
-def _gazetteer_lookup(text: str) -> str | None:
-    try:
-        from intake_app.places import gazetteer  # written apart; absent in early builds
-    except ImportError:
-        return None
-    lookup = getattr(gazetteer, "lookup", None) or getattr(gazetteer, "resolve", None)
-    if lookup is None:
-        return None
-    try:
-        found = lookup(text)
-    except Exception:  # a gazetteer miss is never an error for the index
-        return None
-    if isinstance(found, str):
-        return found
-    place_id = getattr(found, "id", None)
-    return place_id if isinstance(place_id, str) else None
+    """The gazetteer id of the incident city (any spelling), or the free text as typed."""
+    place_id, text = canonical_place(value)
+    return place_id or (text or None)
 
 
 def build_row(answers: dict[str, Any], protocol: Any, red_flags: list[str]) -> IndexRow:

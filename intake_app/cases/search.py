@@ -14,6 +14,7 @@ User text never reaches MATCH as syntax: every term is quoted, the last one is a
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +29,9 @@ def build_match(query: str) -> str | None:
     operator or column filter can be expressed); all terms must match; the last term
     matches as a prefix so results appear while typing.
     """
-    terms = [t[:MAX_TERM_LENGTH] for t in query.split() if _searchable(t)]
+    # Control characters (NUL ends an FTS5 string) and lone surrogates separate terms.
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in query)
+    terms = [t[:MAX_TERM_LENGTH] for t in cleaned.split() if _searchable(t)]
     terms = terms[:MAX_QUERY_TERMS]
     if not terms:
         return None
