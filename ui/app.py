@@ -1,0 +1,81 @@
+"""The composition root: one QApplication, services wired once, the main window.
+
+Started by `python -m ui` or `intake-app` with no subcommand (the CLI calls `main()`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from intake_app.paths import resources_dir
+from ui.i18n import Translator
+from ui.locking import IdleWatcher
+from ui.settings import AppSettings
+from ui.windows.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+PR_SET_DUMPABLE = 4
+PREFERRED_FONTS = ("DejaVu Sans", "Noto Sans")  # both cover every Kazakh letter
+
+
+def harden_process() -> None:
+    """Files we create are private; no core dump may carry plaintext out of memory."""
+    os.umask(0o077)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.warning("could not disable core dumps")
+
+
+def load_stylesheet() -> str:
+    path = resources_dir() / "style" / "app.qss"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def choose_font(app: QApplication) -> None:
+    fonts_dir = resources_dir() / "fonts"
+    if fonts_dir.is_dir():
+        for font_file in sorted(fonts_dir.glob("*.ttf")):
+            QFontDatabase.addApplicationFont(str(font_file))
+    families = set(QFontDatabase.families())
+    for family in PREFERRED_FONTS:
+        if family in families:
+            font = QFont(family)
+            font.setPointSize(max(app.font().pointSize(), 10))
+            app.setFont(font)
+            return
+
+
+def build_window(app: QApplication, settings: AppSettings) -> MainWindow:
+    """Wire the services once and create the main window (tests call this too)."""
+    translator = Translator(settings.language, settings.interview_language)
+    idle = IdleWatcher(app, settings.idle_minutes)
+    window = MainWindow(translator, settings, idle)
+    return window
+
+
+def main(argv: list[str] | None = None, settings_path: Path | None = None) -> int:
+    harden_process()
+    QCoreApplication.setOrganizationName("field-intake")
+    QCoreApplication.setApplicationName("field-intake")
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    choose_font(app)
+    app.setStyleSheet(load_stylesheet())
+    window = build_window(app, AppSettings(settings_path))
+    window.show()
+    return int(app.exec())
