@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from intake_app.errors import BundleRefused
+from intake_app.errors import BundleRefused, IntakeError
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -68,14 +68,21 @@ def _check_tree(value: Any, max_depth: int) -> None:
             item.encode("utf-8")
 
 
-def load_json(data: bytes, *, what: str, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse untrusted JSON strictly, or raise BundleRefused naming `what`.
+def load_json(
+    data: bytes,
+    *,
+    what: str,
+    max_bytes: int,
+    max_depth: int = MAX_JSON_DEPTH,
+    error: type[IntakeError] = BundleRefused,
+) -> Any:
+    """Parse untrusted JSON strictly, or raise `error` naming `what` ("bundle's manifest").
 
     Refuses: more than `max_bytes`, invalid UTF-8 (and a BOM), duplicate keys, NaN and
     Infinity, nesting deeper than `max_depth`, lone surrogates, absurdly long numbers.
     """
     if len(data) > max_bytes:
-        raise BundleRefused(f"The bundle's {what} is larger than the limit of {max_bytes} bytes.")
+        raise error(f"The {what} is larger than the limit of {max_bytes} bytes.")
     try:
         text = data.decode("utf-8")
         if text.startswith("\ufeff"):
@@ -83,17 +90,13 @@ def load_json(data: bytes, *, what: str, max_bytes: int, max_depth: int = MAX_JS
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
         _check_tree(value, max_depth)
     except RecursionError:
-        raise BundleRefused(
-            f"The bundle's {what} is nested deeper than the limit of {max_depth}."
-        ) from None
+        raise error(f"The {what} is nested deeper than the limit of {max_depth}.") from None
     except UnicodeError:
-        raise BundleRefused(f"The bundle's {what} is not valid UTF-8 text.") from None
+        raise error(f"The {what} is not valid UTF-8 text.") from None
     except ValueError as exc:
         if str(exc) == "nested too deeply":
-            raise BundleRefused(
-                f"The bundle's {what} is nested deeper than the limit of {max_depth}."
-            ) from None
-        raise BundleRefused(f"The bundle's {what} is not valid JSON ({_reason(exc)}).") from None
+            raise error(f"The {what} is nested deeper than the limit of {max_depth}.") from None
+        raise error(f"The {what} is not valid JSON ({_reason(exc)}).") from None
     return value
 
 
