@@ -7,6 +7,7 @@ codes such as option values and dates.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -83,6 +84,16 @@ def _text_problem(value: Any, limit: int) -> str | None:
 def _date_problem(value: Any) -> str | None:
     if type(value) is not str:
         return expected("a date (YYYY, YYYY-MM or YYYY-MM-DD)", value)
+    return _date_text_problem(value) if len(value) <= 10 else _parse_problem(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _date_text_problem(value: str) -> str | None:
+    # Records repeat a few dates many times; the cache is keyed by short strings only.
+    return _parse_problem(value)
+
+
+def _parse_problem(value: str) -> str | None:
     try:
         parse_partial_date(value)
     except ValidationError as exc:
@@ -282,3 +293,45 @@ def value_problem(q: Question, value: Any) -> str | None:
         return "a status answer must be exactly {\"status\": \"unknown\"} or \"declined\""
     check = CHECKS.get(q.type)
     return check(q, value) if check is not None else None
+
+
+Checker = Callable[[Any], str | None]
+
+
+def checker(q: Question) -> Checker:
+    """`value_problem` for one question, with a fast path for the common valid answers (the
+    GUI re-checks the whole record on every keystroke). The fast path only ever accepts what
+    the full check accepts; everything else goes through the full check."""
+    kind = q.type
+
+    def full(value: Any) -> str | None:
+        return value_problem(q, value)
+
+    if kind in ("choice", "yesno"):
+        allowed = (frozenset(o.value for o in q.options) if kind == "choice"
+                   else frozenset({"yes", "no", "unknown"}))
+
+        def choice(value: Any) -> str | None:
+            return None if type(value) is str and value in allowed else full(value)
+        return choice
+    if kind in ("text", "longtext"):
+        limit = q.max_length or DEFAULT_MAX_LENGTH[kind]
+
+        def text(value: Any) -> str | None:
+            if type(value) is str and len(value) <= limit and (
+                value.isascii() or _storable(value)
+            ):
+                return None
+            return full(value)
+        return text
+    if kind == "number":
+        low, high = q.min, q.max
+
+        def number(value: Any) -> str | None:
+            ok = (type(value) is int and (low is None or value >= low)
+                  and (high is None or value <= high))
+            return None if ok else full(value)
+        return number
+    if kind == "date":
+        return _date_problem
+    return full

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake_app.errors import ProtocolError
-from intake_app.protocol.checks import item_id_problem, kind_of, short, value_problem
+from intake_app.protocol.checks import Checker, checker, item_id_problem, kind_of, short
 from intake_app.protocol.expr import Env, Expression
 from intake_app.protocol.model import Protocol, Question, Section, pick_label
 from intake_app.protocol.values import is_answered
@@ -66,6 +66,7 @@ class Plan:
     item_order: Mapping[str, tuple[Question, ...]]
     children: Mapping[str, Mapping[str, Question]]
     position: Mapping[str, int]  # full id -> protocol order
+    checkers: Mapping[str, Checker]  # full id -> type check of one value
 
 
 # --- the plan -----------------------------------------------------------------------------
@@ -132,7 +133,8 @@ def build_plan(sections: Iterable[Section]) -> Plan:
     steps = tuple(by_node[name] for name in _order(nodes, "the protocol"))
     flat = [d for s in sections for q in s.questions for d in (q, *_descendants(q))]
     position = {q.full_id: n for n, q in enumerate(flat)}
-    return Plan(steps, item_order, children, position)
+    checkers = {q.full_id: checker(q) for q in flat}
+    return Plan(steps, item_order, children, position, checkers)
 
 
 def _plan_group(
@@ -173,7 +175,9 @@ class _Run:
               item_id: str | None, where: str) -> Any:
         """Count a shown question and return what expressions should see of its answer."""
         counts[1] += 1
-        if is_answered(raw):
+        if (type(raw) is str and not raw.isspace() and raw != "") or (
+            raw is not None and type(raw) is not str and is_answered(raw)
+        ):
             counts[0] += 1
         elif q.required:
             self.missing.append((q.full_id, item_id))
@@ -204,7 +208,7 @@ class _Run:
                     if item.get(child.id) is not None:
                         seen[child.id] = item[child.id]
                     continue
-                if child.relevant is not None and child.relevant(item_env) is not True:
+                if child.relevant is not None and child.relevant.fn(item_env) is not True:
                     continue
                 shown.add(child.full_id)
                 value = self.shown(child, item_env, item.get(child.id), counts, item_id,
@@ -243,7 +247,7 @@ def _check_types(run: _Run, p: Protocol, answers: dict[Any, Any]) -> None:
         if q.type == "group":
             _check_group(run, q, value, "")
             continue
-        text = value_problem(q, value)
+        text = run.plan.checkers[q.full_id](value)
         if text is not None:
             run.bad.add((q.full_id, None))
             run.problem(q.full_id, q.full_id, text)
@@ -283,7 +287,7 @@ def _check_group(run: _Run, group: Question, value: Any, path: str) -> None:
             if child.type == "group":
                 _check_group(run, child, child_value, item_path)
                 continue
-            text = value_problem(child, child_value)
+            text = run.plan.checkers[child.full_id](child_value)
             if text is not None:
                 run.bad.add((child.full_id, item_id))
                 run.problem(child.full_id, f"{child.full_id} ({item_path})", text, item_id)
@@ -305,7 +309,7 @@ def evaluate(p: Protocol, answers: Any) -> Evaluation:
     sections_shown: set[str] = set()
     for section, q in plan.steps:
         if q is None:
-            if section.relevant is None or section.relevant(env) is True:
+            if section.relevant is None or section.relevant.fn(env) is True:
                 sections_shown.add(section.id)
             continue
         if q.retired:
@@ -315,14 +319,14 @@ def evaluate(p: Protocol, answers: Any) -> Evaluation:
             continue
         if section.id not in sections_shown:
             continue
-        if q.relevant is not None and q.relevant(env) is not True:
+        if q.relevant is not None and q.relevant.fn(env) is not True:
             continue
         run.visible.add(q.id)
         value = run.shown(q, env, answers.get(q.id), run.counts[section.id], None, "")
         if value is not None:
             seen[q.id] = value
     run.check_constraints()
-    flags = [rule.id for rule in p.red_flag_rules if rule.when(env) is True]
+    flags = [rule.id for rule in p.red_flag_rules if rule.when.fn(env) is True]
     # Evaluation runs in dependency order; report in protocol order (stable within a group).
     where = plan.position
     run.missing.sort(key=lambda m: where.get(m[0], 0))

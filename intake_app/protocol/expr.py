@@ -24,7 +24,7 @@ from intake_app.protocol.values import check_status, is_answered
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 32
-MAX_TOKENS = 500
+MAX_TOKENS = 1000
 
 Env = tuple[Mapping[str, Any], ...]
 Fn = Callable[[Env], Any]
@@ -546,6 +546,9 @@ class _Compiler:
         if isinstance(node, Name):
             return self.name_access(node, chain)[0]
         if isinstance(node, ListLit):
+            if all(isinstance(item, Lit) for item in node.items):
+                constant = [item.value for item in node.items if isinstance(item, Lit)]
+                return lambda env: constant
             parts = [self.compile(item, chain) for item in node.items]
             return lambda env: [p(env) for p in parts]
         if isinstance(node, Unary):
@@ -571,13 +574,22 @@ class _Compiler:
                 if op == "==":
                     return lambda env: other(env) is None
                 return lambda env: other(env) is not None
+            fixed = _literal_text(node.right)
+            if fixed is not None:
+                # The common `name == 'value'`: no generic comparison needed.
+                if op == "==":
+                    return lambda env: _text_equal(left(env), fixed)
+                return lambda env: _text_differs(left(env), fixed)
             if op == "==":
                 return lambda env: same(left(env), right(env))
             return lambda env: _differ(left(env), right(env))
-        if op == "in":
-            return lambda env: _member(left(env), right(env), True)
-        if op == "not in":
-            return lambda env: _member(left(env), right(env), False)
+        if op in ("in", "not in"):
+            wanted = op == "in"
+            texts = _text_set(node.right)
+            if texts is not None:
+                # A fixed list of strings (e.g. 250 country codes): one hash lookup.
+                return lambda env: _in_texts(left(env), texts, wanted)
+            return lambda env: _member(left(env), right(env), wanted)
         if op in ("+", "-"):
             arith = _arith(op)
             return lambda env: arith(left(env), right(env))
@@ -637,6 +649,32 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, Lit) and node.value is None
 
 
+def _literal_text(node: Node) -> str | None:
+    return node.value if isinstance(node, Lit) and type(node.value) is str else None
+
+
+def _text_equal(v: Any, text: str) -> bool:
+    return type(v) is str and v == text
+
+
+def _text_differs(v: Any, text: str) -> bool:
+    return type(v) is str and v != text
+
+
+def _text_set(node: Node) -> frozenset[str] | None:
+    if isinstance(node, ListLit) and all(
+        isinstance(item, Lit) and type(item.value) is str for item in node.items
+    ):
+        return frozenset(item.value for item in node.items if isinstance(item, Lit))
+    return None
+
+
+def _in_texts(v: Any, texts: frozenset[str], wanted: bool) -> bool:
+    if type(v) is not str:
+        return False
+    return (v in texts) is wanted
+
+
 def _negate(v: Any) -> Any:
     return -v if _kind(v) == 2 else None
 
@@ -683,12 +721,13 @@ class Expression:
     """A parsed, bound expression. Call it with an environment (a tuple of answer dicts,
     outermost first) or use `evaluate(answers)` / `holds(answers)` for a flat record."""
 
-    __slots__ = ("source", "tree", "deps", "_fn")
+    __slots__ = ("source", "tree", "deps", "fn", "_fn")
 
     def __init__(self, source: str, tree: Node, fn: Fn, deps: frozenset[tuple[int, str]]):
         self.source = source
         self.tree = tree
         self.deps = deps  # (frame depth, key) of every bound name it reads
+        self.fn = fn  # the compiled closure: fn(env) -> value (hot loops call it directly)
         self._fn = fn
 
     def __call__(self, env: Env) -> Any:

@@ -34,44 +34,54 @@ _cache: OrderedDict[str, Protocol] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases, duplicate keys or unbounded nesting."""
+# libyaml when present (7x faster). Its composer recurses in C and crashes the process on deep
+# nesting, so the event stream (iterative) is checked first: depth, aliases, size.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_YAML_EVENTS = 500_000
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise ProtocolError(f"Protocol file uses a YAML alias (line {mark.line + 1}); "
-                                "aliases are not allowed.")
-        self._depth += 1
-        if self._depth > MAX_YAML_DEPTH:
-            raise ProtocolError(f"Protocol file is nested deeper than {MAX_YAML_DEPTH} levels.")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+def _line(mark: Any) -> str:
+    return str(mark.line + 1) if mark is not None else "?"
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:
-                line = key_node.start_mark.line + 1
+
+def _check_events(text: str) -> None:
+    depth = 0
+    for count, event in enumerate(yaml.parse(text, Loader=_YAML_LOADER)):
+        if count > MAX_YAML_EVENTS:
+            raise ProtocolError("Protocol file has too many elements.")
+        if isinstance(event, yaml.AliasEvent):
+            line = _line(event.start_mark)
+            raise ProtocolError(
+                f"Protocol file uses a YAML alias (line {line}); aliases are not allowed."
+            )
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
                 raise ProtocolError(
-                    f"Protocol file has a key that is not text (line {line})."
-                ) from None
-            if duplicate:
-                raise ProtocolError(
-                    f"Protocol file repeats the key {str(key)[:60]!r} "
-                    f"(line {key_node.start_mark.line + 1})."
+                    f"Protocol file is nested deeper than {MAX_YAML_DEPTH} levels."
                 )
-        return super().construct_mapping(node, deep=deep)
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
+
+
+def _check_keys(node: Any) -> None:
+    """Refuse duplicate and non-text mapping keys (PyYAML would keep the last silently)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    raise ProtocolError(f"Protocol file has a key that is not text "
+                                        f"(line {_line(key.start_mark)}).")
+                if key.value in seen:
+                    raise ProtocolError(f"Protocol file repeats the key {key.value[:60]!r} "
+                                        f"(line {_line(key.start_mark)}).")
+                seen.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
 
 
 def _parse_yaml(content: bytes) -> Any:
@@ -86,11 +96,21 @@ def _parse_yaml(content: bytes) -> Any:
     if "\x00" in text:
         raise ProtocolError("Protocol file contains a NUL character.")
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        _check_events(text)
+        loader = _YAML_LOADER(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_keys(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else "?"
-        raise ProtocolError(f"Protocol file is not valid YAML (line {line}).") from None
-    except (yaml.YAMLError, ValueError, RecursionError):
+        raise ProtocolError(
+            f"Protocol file is not valid YAML (line {_line(exc.problem_mark)})."
+        ) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         raise ProtocolError("Protocol file is not valid YAML.") from None
 
 
