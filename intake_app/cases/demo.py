@@ -120,16 +120,30 @@ def _episode(rng: random.Random, profile: _Profile, day: int, place: str, agency
         "place": words.PLACES[place][0],
         "city": profile.city,
         "date": f"2022-01-{day:02d}",
-        "methods": methods,
+        "frequency": rng.choice(["once", "several", "daily"]),
+        "methods": methods + (["threat_family"] if "threat_death" in methods else []),
         "perpetrators": [
             {
                 "_id": _uuid(rng),
                 "person": {"description": rng.choice(["в форме, без знаков различия",
                                                       "в масках", "в гражданской одежде"])},
                 "agency": agency,
+                "role": "direct",
             }
         ],
+        "purpose": ["confession"],
     }  # fmt: skip
+
+
+def _detention(rng: random.Random, profile: _Profile, day: int, place: str) -> dict[str, Any]:
+    return {
+        "_id": _uuid(rng),
+        "type": words.PLACES[place][1],
+        "place": words.PLACES[place][0],
+        "city": profile.city,
+        "from": f"2022-01-{day:02d}",
+        "ill_treated_here": "yes",
+    }
 
 
 def _answers(rng: random.Random, profile: _Profile, number: int) -> dict[str, Any]:
@@ -167,7 +181,7 @@ def _answers(rng: random.Random, profile: _Profile, number: int) -> dict[str, An
         "victim.citizenship": citizenship,
         "incident.date": f"2022-01-{day:02d}",
         "incident.city": profile.city,
-        "incident.context": ["january_2022"],
+        "incident.context": ["january_2022", "protest"],
         "incident.narrative": write(date_text, agency, landmark, place, methods, profile.city,
                                     fakes),  # fmt: skip
         "apprehension.agency": agency,
@@ -180,10 +194,23 @@ def _answers(rng: random.Random, profile: _Profile, number: int) -> dict[str, An
         "complaint.register": register,
         "complaint.isd_referral": _pick(rng, [("yes", 4), ("no", 4), ("unknown", 2)]),
         "investigation.status": status,
-        "protection.false_info_threat": "yes" if fakes else "no",
+        "investigation.false_info_threat": "yes" if fakes else "no",
+        "protection.measures_offered": _pick(rng, [("no", 9), ("unknown", 1)]),
     }
+    answers["detention.places"] = [_detention(rng, profile, day, place)]
+    if status == "terminated":
+        answers["investigation.termination_grounds"] = (
+            "plea_bargain" if profile.city == "kz.city.kyzylorda"
+            else _pick(rng, [("insufficient_evidence", 6), ("no_corpus_delicti", 4)])
+        )  # fmt: skip
+    if profile.city == "kz.city.taraz" and rng.random() < 0.2:
+        answers["protection.perpetrator_in_charge"] = "yes"
+    if citizenship != "KZ":
+        answers["victim.consular_offered"] = "no"
     if lawyer == "state_appointed":
         answers["lawyer.identified"] = _pick(rng, [("no", 6), ("yes", 3), ("unknown", 1)])
+        if answers["lawyer.identified"] == "no":
+            answers["lawyer.complaint_about_lawyer"] = "impossible_unidentified"
     if profile.minor:
         answers["minor.legal_rep_present"] = _pick(rng, [("no", 7), ("yes", 2), ("unknown", 1)])
         answers["minor.juvenile_inspector_present"] = _pick(rng, [("no", 8), ("yes", 2)])

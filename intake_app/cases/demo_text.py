@@ -58,13 +58,14 @@ CITY_NAMES = {
     "kz.city.taldykorgan": ("Талдыкоргане", "Талдықорғанда"),
 }
 
-# place key -> (detention type id in the gazetteer, Russian phrase, Kazakh phrase)
+# place key -> (gazetteer detention type, protocol place type, Russian phrase, Kazakh phrase)
 PLACES = {
-    "police": ("kz.detention.police_department", "в отдел полиции", "полиция бөліміне"),
-    "ivs": ("kz.detention.ivs", "в ИВС", "уақытша ұстау изоляторына"),
-    "sizo": ("kz.detention.sizo", "в СИЗО", "тергеу изоляторына"),
-    "knb": ("kz.detention.knb_sizo", "в здание КНБ", "ҰҚК ғимаратына"),
-    "sports": ("kz.detention.unofficial", "в спорткомплекс «Динамо»",
+    "police": ("kz.detention.police_department", "police_department", "в отдел полиции",
+               "полиция бөліміне"),
+    "ivs": ("kz.detention.ivs", "ivs", "в ИВС", "уақытша ұстау изоляторына"),
+    "sizo": ("kz.detention.sizo", "sizo", "в СИЗО", "тергеу изоляторына"),
+    "knb": ("kz.detention.knb_sizo", "sizo", "в СИЗО КНБ", "ҰҚК тергеу изоляторына"),
+    "sports": ("kz.detention.unofficial", "unofficial", "в спорткомплекс «Динамо»",
                "«Динамо» спорт кешеніне"),
 }  # fmt: skip
 
@@ -82,7 +83,7 @@ METHODS = {
                      "басыма үш рет пакет кигізді, есімнен тандым"),
     "positional": ("часами держали на коленях с руками за головой",
                    "сағаттап тізерлетіп, қолымды желкеме қойғызды"),
-    "threats": ("угрожали убийством и расправой над семьёй",
+    "threat_death": ("угрожали убийством и расправой над семьёй",
                 "өлтіреміз, отбасыңды жазалаймыз деп қорқытты"),
     "sexual_violence": ("угрожали сексуальным насилием", "жыныстық зорлықпен қорқытты"),
     "mock_execution": ("приставляли пистолет к голове и стреляли холостыми",
@@ -107,7 +108,7 @@ def narrative_ru(date: str, agency: str, landmark: int, place: str, methods: lis
     clauses = ", ".join(METHODS[m][0] for m in methods)
     text = (
         f"{date} меня задержали {AGENCIES[agency][0]} у {LANDMARKS[landmark][0]} в "
-        f"{CITY_NAMES[city][0]}. Отвезли {PLACES[place][1]}, где {clauses}. Требовали "
+        f"{CITY_NAMES[city][0]}. Отвезли {PLACES[place][2]}, где {clauses}. Требовали "
         "признаться в участии в массовых беспорядках и подписать показания."
     )
     return text + (FAKES_RU if fakes else "")
@@ -118,7 +119,7 @@ def narrative_kk(date: str, agency: str, landmark: int, place: str, methods: lis
     clauses = ", ".join(METHODS[m][1] for m in methods)
     text = (
         f"{date} күні {CITY_NAMES[city][1]} {LANDMARKS[landmark][1]} маңында мені "
-        f"{AGENCIES[agency][1]} ұстады. {PLACES[place][2].capitalize()} апарып, {clauses}. "
+        f"{AGENCIES[agency][1]} ұстады. {PLACES[place][3].capitalize()} апарып, {clauses}. "
         "Жаппай тәртіпсіздіктерге қатыстым деп мойындауымды, жауап хатқа қол қоюымды "
         "талап етті."
     )

@@ -32,7 +32,7 @@ def _problem_text(problem: Any) -> str:
 
 
 def _validation_error(problems: list[str]) -> ValidationError:
-    shown = "; ".join(problems[:10])
+    shown = "; ".join(p.rstrip(". ") for p in problems[:10])
     more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
     return ValidationError(f"The answers do not fit the protocol: {shown}{more}.", problems)
 
