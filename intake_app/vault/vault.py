@@ -187,6 +187,7 @@ class Vault:
     def _after_unlock(self, passphrase: str | None) -> None:
         """Log failed attempts since the last unlock; raise weak stored KDF parameters."""
         with self._lock.held():
+            _remove_stale_header_parts(self.path)
             header = load_header(self.path)
             if header.failed_unlocks:
                 with self.write() as conn:
@@ -476,6 +477,13 @@ def _unlock_with_keyring(header: Header) -> bytes:
         raise VaultLocked(
             "The key this computer remembers no longer fits this vault; enter the passphrase."
         ) from None
+
+
+def _remove_stale_header_parts(path: Path) -> None:
+    """Temporary headers left by a process killed mid-write (caller holds the lock)."""
+    for part in path.glob(f".{HEADER_NAME}.*.part"):
+        with contextlib.suppress(OSError):
+            part.unlink()
 
 
 def _tighten_permissions(path: Path) -> None:
