@@ -287,9 +287,9 @@ def test_sequence_starts_random_48_bit_and_increments(vault: Vault, tmp_path: Pa
         first = vault.next_sequence(conn)
         second = vault.next_sequence(conn)
     assert 0 <= first < 2**48 and second == first + 1
-    with Vault.create(tmp_path / "other", passphrase, name="O", role="monitor") as other:
-        with other.write() as conn:
-            assert other.next_sequence(conn) != first
+    other = Vault.create(tmp_path / "other", passphrase, name="O", role="monitor")
+    with other, other.write() as conn:
+        assert other.next_sequence(conn) != first
     with pytest.raises(RuntimeError):
         vault.next_sequence(vault.conn)
 
