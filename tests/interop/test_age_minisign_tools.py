@@ -129,3 +129,55 @@ def test_whole_bundle_opens_with_standard_tools(tmp_path: Path):
     (tmp_path / "id.txt").write_text(str(ident) + "\n")
     opened = _run("age", "-d", "-i", str(tmp_path / "id.txt"), str(dest / "payload.age"))
     assert opened.returncode == 0 and opened.stdout == plain
+
+
+def _age_with_tty_passphrase(args: list[str], passphrase: str) -> bytes:
+    """Run age in a pseudo-terminal (it reads passphrases from the terminal only)."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.execvp(args[0], args)
+    output = b""
+    sent = False
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not sent and b"passphrase" in output.lower():
+            os.write(fd, passphrase.encode() + b"\n")
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    return output
+
+
+def test_age_tool_opens_exported_secret_with_its_passphrase(tmp_path: Path, cli_vault, run_cli):
+    """`identity export-secret` output is an age identity file that `age -d -i` unlocks."""
+    import json
+
+    pw = tmp_path / "pw2.txt"
+    pw.write_text("correct horse battery staple\nexport passphrase 42\n")
+    key_file = tmp_path / "key.age"
+    base = ["--vault", cli_vault, "--passphrase-file", pw]
+    exported = run_cli([*base, "identity", "export-secret", "--out", key_file])
+    assert exported.returncode == 0, exported.stderr
+    shown = json.loads(run_cli([*base, "identity", "show", "--json"]).stdout)
+    enc = tmp_path / "payload.age"
+    with enc.open("wb") as out:
+        agefile.encrypt(io.BytesIO(b"evidence"), out, [shown["age_recipient"]])
+    plain = tmp_path / "plain"
+    _age_with_tty_passphrase(
+        ["age", "-d", "-i", str(key_file), "-o", str(plain), str(enc)], "export passphrase 42"
+    )
+    assert plain.read_bytes() == b"evidence"
