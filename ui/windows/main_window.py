@@ -8,6 +8,7 @@ keeps in memory only where the user was (case id and section id) to return there
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from intake_app.errors import IntakeError, KeyringUnavailable, VaultDamaged, WrongPassphrase
+from intake_app.paths import resolve_vault_dir
 from ui import dialogs
 from ui.i18n import Translator
 from ui.locking import IdleWatcher
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 LOCK_KEY = QKeySequence("Ctrl+L")
 PANIC_KEY = QKeySequence("Ctrl+Shift+X")
 PRIVACY_KEY = QKeySequence("F12")
+
+
+def initial_folder(settings: AppSettings) -> Path:
+    """INTAKE_VAULT (an explicit choice) wins, then the last vault used, then the default."""
+    if os.environ.get("INTAKE_VAULT"):
+        return resolve_vault_dir(None)
+    return settings.last_vault_folder or resolve_vault_dir(None)
 
 
 class MainWindow(QMainWindow):
@@ -64,7 +73,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
-        self.vault_screen = VaultScreen(translator, settings.last_vault_folder, self)
+        self.vault_screen = VaultScreen(translator, initial_folder(settings), self)
         self.unlock_screen = UnlockScreen(translator, self)
         self.privacy_screen = PrivacyScreen(translator, self)
         for screen in (self.vault_screen, self.unlock_screen, self.privacy_screen):
@@ -85,7 +94,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1100, 760)
-        folder = settings.last_vault_folder or self.vault_screen.folder
+        folder = self.vault_screen.folder
         if holds_vault(folder):
             self.show_unlock(folder)
         else:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from intake_app.paths import default_vault_dir
+from intake_app.paths import resolve_vault_dir
 from ui import dialogs
 from ui.i18n import Translator
 from ui.session import holds_vault
@@ -47,7 +47,7 @@ class VaultScreen(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._t = translator
-        self._folder = folder or default_vault_dir()
+        self._folder = folder or resolve_vault_dir(None)
         self.setObjectName("vaultScreen")
 
         self._title = wrapping_label(self, "screenTitle")
@@ -57,7 +57,7 @@ class VaultScreen(QWidget):
         self._choose = QPushButton(self)
         self._choose.clicked.connect(self._choose_folder)
         self._default = QPushButton(self)
-        self._default.clicked.connect(lambda: self.set_folder(default_vault_dir()))
+        self._default.clicked.connect(lambda: self.set_folder(resolve_vault_dir(None)))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self._choose)
         folder_row.addWidget(self._default)
@@ -156,7 +156,7 @@ class VaultScreen(QWidget):
         self._folder_label.setText(str(folder))
         exists = holds_vault(folder)
         self._pages.setCurrentWidget(self._open_page if exists else self._create_page)
-        self._default.setEnabled(folder != default_vault_dir())
+        self._default.setEnabled(folder != resolve_vault_dir(None))
 
     def _choose_folder(self) -> None:
         chosen = dialogs.choose_folder(self, self._t.tr("vault.choose_title"), self._folder)
