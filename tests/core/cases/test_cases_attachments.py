@@ -203,5 +203,10 @@ def test_recorded_name_is_a_base_name_of_bounded_length():
 def test_attachment_entry_shape(db):
     info = put_blob(db, io.BytesIO(b"%PDF-1.4"))
     entry = attachment_entry(info, "dir/решение.pdf")
-    assert entry == {"sha256": info.sha256, "size": 8, "media_type": "application/pdf",
-                     "name": "решение.pdf", "captured_at": None}
+    assert entry == {
+        "sha256": info.sha256,
+        "size": 8,
+        "media_type": "application/pdf",
+        "name": "решение.pdf",
+        "captured_at": None,
+    }

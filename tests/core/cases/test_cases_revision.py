@@ -22,11 +22,15 @@ PROTOCOL = {"id": "torture-intake", "version": 1, "sha256": "ab" * 32}
 CASE = str(uuid.UUID(int=7, version=4))
 
 
-
 def _rev(identity, answers, parents=(), created_at="2022-01-11T08:00:00.000Z"):
     body = build_body(
-        case_id=CASE, parents=list(parents), author=identity.fingerprint,
-        created_at=created_at, protocol=PROTOCOL, answers=answers, attachments=[],
+        case_id=CASE,
+        parents=list(parents),
+        author=identity.fingerprint,
+        created_at=created_at,
+        protocol=PROTOCOL,
+        answers=answers,
+        attachments=[],
     )
     return make_revision(body, identity)
 
@@ -76,15 +80,20 @@ def test_revision_signed_by_another_key_is_refused(identity, other_identity):
 def test_revision_author_must_match_expected_signer(identity, other_identity):
     rev = _rev(identity, {"a": "1"})
     with pytest.raises(BundleRefused, match="another author"):
-        verify_revision(rev.body_bytes, rev.signature, identity.ed25519_public_key,
-                        expected_author=other_identity.fingerprint)
+        verify_revision(
+            rev.body_bytes,
+            rev.signature,
+            identity.ed25519_public_key,
+            expected_author=other_identity.fingerprint,
+        )
 
 
 def test_revision_whose_content_does_not_match_its_id(identity):
     rev = _rev(identity, {"a": "1"})
     with pytest.raises(BundleRefused, match="does not match its id"):
-        verify_revision(rev.body_bytes, rev.signature, identity.ed25519_public_key,
-                        expected_id="00" * 32)
+        verify_revision(
+            rev.body_bytes, rev.signature, identity.ed25519_public_key, expected_id="00" * 32
+        )
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def test_each_term_is_quoted_and_the_last_is_a_prefix():
 
 @pytest.mark.parametrize(
     "query",
-    ['body:NEAR(a b)', 'a OR b', '"unbalanced', '^start', 'x AND NOT y', '*', 'a"b', "(a)"],
+    ["body:NEAR(a b)", "a OR b", '"unbalanced', "^start", "x AND NOT y", "*", 'a"b', "(a)"],
 )
 def test_fts_syntax_from_the_user_is_never_syntax(db, query):
     _case(db, 1, "c1", "a b OR AND NOT start x y")
@@ -86,8 +86,15 @@ def test_russian_search_with_prefix_on_last_term(db):
 def test_protected_text_is_searchable_but_results_show_pseudonyms(db):
     _case(db, 1, "c1", "рассказ", protected="Нурлан Сапаров", pseudonym="N-17")
     results = search_cases(db, "Сапаров")
-    assert results == [{"id": "c1", "pseudonym": "N-17", "updated_at":
-                        "2022-02-01T00:00:00.000Z", "red_flags": [], "conflict": False}]
+    assert results == [
+        {
+            "id": "c1",
+            "pseudonym": "N-17",
+            "updated_at": "2022-02-01T00:00:00.000Z",
+            "red_flags": [],
+            "conflict": False,
+        }
+    ]
     assert "Сапаров" not in repr(results)
 
 

@@ -15,9 +15,15 @@ from intake_app.cases.revision import build_body, make_revision
 from intake_app.cases.store import CaseConflict, CaseStore
 from intake_app.errors import NotFound, ValidationError
 
-BASE = {"victim.pseudonym": "TRZ-001", "victim.full_name": "Сапаров Нұрлан",
-        "victim.sex": "male", "victim.age_at_incident": 34, "incident.city": "kz.city.taraz",
-        "incident.date": "2022-01-06", "incident.narrative": "Меня избили в ИВС Тараза."}
+BASE = {
+    "victim.pseudonym": "TRZ-001",
+    "victim.full_name": "Сапаров Нұрлан",
+    "victim.sex": "male",
+    "victim.age_at_incident": 34,
+    "incident.city": "kz.city.taraz",
+    "incident.date": "2022-01-06",
+    "incident.narrative": "Меня избили в ИВС Тараза.",
+}
 
 
 def _count_revisions(store):
@@ -36,13 +42,23 @@ def test_new_case_and_show_are_byte_exact_for_hostile_text(store):
 
 
 def test_validation_message_names_each_question_and_changes_nothing(store):
-    bad = {"victim.sex": "robot", "bogus.id": 1, "victim.age_at_incident": 500,
-           "incident.date": "2023-02-30", "victim.pseudonym": 12}
+    bad = {
+        "victim.sex": "robot",
+        "bogus.id": 1,
+        "victim.age_at_incident": 500,
+        "incident.date": "2023-02-30",
+        "victim.pseudonym": 12,
+    }
     with pytest.raises(ValidationError) as caught:
         store.new_case(bad)
     message = str(caught.value)
-    for qid in ("victim.sex", "bogus.id", "victim.age_at_incident", "incident.date",
-                "victim.pseudonym"):
+    for qid in (
+        "victim.sex",
+        "bogus.id",
+        "victim.age_at_incident",
+        "incident.date",
+        "victim.pseudonym",
+    ):
         assert qid in message
     assert caught.value.exit_code == 1
     assert _count_revisions(store) == 0 and store.count() == 0
@@ -116,14 +132,25 @@ def test_resolve_with_merged_answers_and_refuses_foreign_revision(store):
 
 
 def test_case_index_row_is_derived_from_head_answers(store):
-    minor = dict(BASE, **{"victim.age_at_incident": 15, "minor.legal_rep_present": "no",
-                          "incident.city": {"text": "Орал"}, "victim.citizenship": "KG",
-                          "lawyer.identified": "no", "fme.conducted": "no",
-                          "investigation.status": "terminated", "victim.pseudonym": "URA-7"})
+    minor = dict(
+        BASE,
+        **{
+            "victim.age_at_incident": 15,
+            "minor.legal_rep_present": "no",
+            "incident.city": {"text": "Орал"},
+            "victim.citizenship": "KG",
+            "lawyer.identified": "no",
+            "fme.conducted": "no",
+            "investigation.status": "terminated",
+            "victim.pseudonym": "URA-7",
+        },
+    )
     case_id = store.new_case(minor)
     row = store.vault.conn.execute(
         "SELECT pseudonym, sex, minor, city, status, foreigner, red_flags, fme_conducted,"
-        " conflict, retracted FROM case_index WHERE case_id = ?", (case_id,)).fetchone()
+        " conflict, retracted FROM case_index WHERE case_id = ?",
+        (case_id,),
+    ).fetchone()
     assert row[:6] == ("URA-7", "male", 1, "kz.city.uralsk", "terminated", 1)
     assert sorted(json.loads(row[6])) == ["lawyer_not_identified", "minor_no_legal_rep"]
     assert row[7:] == ("not_done", 0, 0)
@@ -133,19 +160,34 @@ def test_case_index_row_is_derived_from_head_answers(store):
 
 def test_list_page_filters_sorts_and_pages_from_the_index(store):
     ids = []
-    for i, (city, status, age) in enumerate([("kz.city.taraz", "terminated", 15),
-                                             ("kz.city.almaty", "pending", 40),
-                                             ("kz.city.almaty", "terminated", 22)]):
+    for i, (city, status, age) in enumerate(
+        [
+            ("kz.city.taraz", "terminated", 15),
+            ("kz.city.almaty", "pending", 40),
+            ("kz.city.almaty", "terminated", 22),
+        ]
+    ):
         store._clock = lambda i=i: f"2022-03-0{i + 1}T10:00:00.000Z"
-        ids.append(store.new_case(dict(BASE, **{"incident.city": city,
-                                                "investigation.status": status,
-                                                "victim.age_at_incident": age,
-                                                "victim.pseudonym": f"P{i}"})))
+        ids.append(
+            store.new_case(
+                dict(
+                    BASE,
+                    **{
+                        "incident.city": city,
+                        "investigation.status": status,
+                        "victim.age_at_incident": age,
+                        "victim.pseudonym": f"P{i}",
+                    },
+                )
+            )
+        )
     assert [c.id for c in store.list_page()] == ids[::-1]
     assert [c.id for c in store.list_page(sort="updated_asc", limit=2)] == ids[:2]
     assert [c.id for c in store.list_page(offset=1, limit=1)] == [ids[1]]
-    assert [c.id for c in store.list_page(filters=CaseFilter(city="kz.city.almaty",
-                                                             status="terminated"))] == [ids[2]]
+    assert [
+        c.id
+        for c in store.list_page(filters=CaseFilter(city="kz.city.almaty", status="terminated"))
+    ] == [ids[2]]
     assert [c.id for c in store.list_page(filters=CaseFilter(minor=True))] == [ids[0]]
     assert store.count(CaseFilter(status="terminated")) == 2
     assert store.count(CaseFilter(text="избили тараз")) == 3
@@ -172,9 +214,17 @@ def test_search_reflects_only_the_head_answers(store):
 
 
 def test_group_and_person_text_is_indexed(store):
-    answers = dict(BASE, episodes=[{"_id": str(uuid.uuid4()), "methods": ["beating"],
-                                    "perpetrator": {"name": "Капитан Жұмабаев"},
-                                    "note": "электрошокер"}])
+    answers = dict(
+        BASE,
+        episodes=[
+            {
+                "_id": str(uuid.uuid4()),
+                "methods": ["beating"],
+                "perpetrator": {"name": "Капитан Жұмабаев"},
+                "note": "электрошокер",
+            }
+        ],
+    )
     case_id = store.new_case(answers)
     assert [c.id for c in store.list_page(filters=CaseFilter(text="жұмабаев"))] == [case_id]
 
@@ -223,9 +273,15 @@ def test_draft_write_is_cheap(store):
 
 def _foreign(identity, case_id, answers, parents, created, shelf):
     protocol = shelf.current()
-    body = build_body(case_id=case_id, parents=parents, author=identity.fingerprint,
-                      created_at=created, protocol=protocol_ref(protocol), answers=answers,
-                      attachments=[])
+    body = build_body(
+        case_id=case_id,
+        parents=parents,
+        author=identity.fingerprint,
+        created_at=created,
+        protocol=protocol_ref(protocol),
+        answers=answers,
+        attachments=[],
+    )
     return make_revision(body, identity)
 
 
@@ -237,8 +293,14 @@ def _import(store, revs):
 def test_imported_revisions_in_any_order_give_the_same_heads(store, other_identity, tmp_path):
     case_id = str(uuid.uuid4())
     root = _foreign(other_identity, case_id, BASE, [], "2022-02-01T00:00:00.000Z", store.shelf)
-    child = _foreign(other_identity, case_id, dict(BASE, **{"victim.sex": "female"}),
-                     [root.id], "2022-02-02T00:00:00.000Z", store.shelf)
+    child = _foreign(
+        other_identity,
+        case_id,
+        dict(BASE, **{"victim.sex": "female"}),
+        [root.id],
+        "2022-02-02T00:00:00.000Z",
+        store.shelf,
+    )
     assert _import(store, [child]) == [True]
     record = store.get(case_id)
     assert record.waiting and record.heads == [child.id]
@@ -252,8 +314,14 @@ def test_imported_concurrent_revision_makes_a_conflict(store, other_identity):
     case_id = store.new_case(BASE)
     root = store.get(case_id).heads[0]
     mine = store.save(case_id, dict(BASE, **{"victim.sex": "female"}))
-    theirs = _foreign(other_identity, case_id, dict(BASE, **{"victim.sex": "other"}), [root],
-                      "2022-02-02T00:00:00.000Z", store.shelf)
+    theirs = _foreign(
+        other_identity,
+        case_id,
+        dict(BASE, **{"victim.sex": "other"}),
+        [root],
+        "2022-02-02T00:00:00.000Z",
+        store.shelf,
+    )
     _import(store, [theirs])
     record = store.get(case_id)
     assert record.conflict and record.heads == sorted([mine, theirs.id])
@@ -262,8 +330,9 @@ def test_imported_concurrent_revision_makes_a_conflict(store, other_identity):
 def test_record_stays_readable_from_the_protocol_stored_in_the_vault(store, tmp_path):
     case_id = store.new_case(dict(BASE, **{"lawyer.identified": "no"}))
     sha = store.get(case_id).protocol["sha256"]
-    row = store.vault.conn.execute("SELECT id, version FROM protocols WHERE sha256 = ?",
-                                   (sha,)).fetchone()
+    row = store.vault.conn.execute(
+        "SELECT id, version FROM protocols WHERE sha256 = ?", (sha,)
+    ).fetchone()
     assert row == ("mini-intake", 1)
     # a later application without this protocol file still evaluates the record
     fresh = CaseStore(store.vault, shelf=ProtocolShelf(tmp_path, default="mini-intake"))
