@@ -127,6 +127,10 @@ def wrap_lines(text: str, widths: Mapping[int, float], size_pt: float, max_pt: f
     return lines
 
 
+def _cut(text: str, cap: int) -> str:
+    return text if len(text) <= cap else f"{text[:cap]}⟨…+{len(text) - cap}⟩"
+
+
 class _NeutralInfo(OutputProducer):
     """Writes an Info dictionary with the title only: fpdf2 would add producer and dates."""
 
@@ -348,10 +352,18 @@ class PdfDocument:
         rows: Iterable[Sequence[str | int | float]],
         col_widths: Sequence[float] | None = None,
     ) -> None:
-        """A ruled table; the header row repeats on each page. Numbers align right."""
+        """A ruled table; the header row repeats on each page. Numbers align right.
+
+        For short cells (counts, names, dates): fpdf2 cannot split a row across pages, so a
+        cell longer than about 25 lines of its column is cut and ends with a visible
+        ``⟨…+N⟩`` (N characters left out). Long text belongs in `key_values` or `paragraph`.
+        """
         self._step()
         pdf = self._pdf
         self._font("", BODY_SIZE - 1)
+        shares = list(col_widths) if col_widths else [1.0] * len(header)
+        # 3.4 mm is about the widest glyph at this size, so 25 lines stay under half a page.
+        caps = [max(20, int(self.width * w / sum(shares) / 3.4) * 25) for w in shares]
         with pdf.table(
             col_widths=tuple(col_widths) if col_widths else None,
             line_height=LINE_H,
@@ -359,17 +371,17 @@ class PdfDocument:
             first_row_as_headings=True,
         ) as table:
             head = table.row()
-            for cell in header:
-                head.cell(self._clean(cell, "B"))
+            for cell, cap in zip(header, caps, strict=False):
+                head.cell(_cut(self._clean(cell, "B"), cap))
             for number, values in enumerate(rows):
                 if number % 50 == 0:
                     self._step()
                 row = table.row()
-                for value in values:
+                for value, cap in zip(values, caps, strict=False):
                     if isinstance(value, int | float) and not isinstance(value, bool):
                         row.cell(str(value), align=Align.R)
                     else:
-                        row.cell(self._clean(str(value), ""))
+                        row.cell(_cut(self._clean(str(value), ""), cap))
         pdf.ln(2)
         self._font("", BODY_SIZE)
 

@@ -251,3 +251,12 @@ def test_table_numbers_and_injection_text(tmp_path: Path) -> None:
     doc.save(out)
     text = pdftotext(out)
     assert "Орал⟨U+202E⟩" in text and "12" in text
+
+
+def test_table_cell_too_long_for_a_page_is_cut_visibly(tmp_path: Path) -> None:
+    doc = PdfDocument("T")
+    doc.table(["Текст", "n"], [["слово " * 3000, 1]], col_widths=[1, 1])
+    out = tmp_path / "t.pdf"
+    doc.save(out)  # fpdf2 alone raises "row too high"
+    text = flat(pdftotext(out))
+    assert "⟨…+" in text and "слово" in text
