@@ -539,7 +539,7 @@ class _Compiler:
         conv = _convert_for(b.field.kind, b.sub)
         return (lambda env: conv(env[depth].get(key))), b
 
-    def compile(self, node: Node, chain: Sequence[Frame]) -> Fn:
+    def build(self, node: Node, chain: Sequence[Frame]) -> Fn:
         if isinstance(node, Lit):
             value = node.value
             return lambda env: value
@@ -549,10 +549,10 @@ class _Compiler:
             if all(isinstance(item, Lit) for item in node.items):
                 constant = [item.value for item in node.items if isinstance(item, Lit)]
                 return lambda env: constant
-            parts = [self.compile(item, chain) for item in node.items]
+            parts = [self.build(item, chain) for item in node.items]
             return lambda env: [p(env) for p in parts]
         if isinstance(node, Unary):
-            inner = self.compile(node.operand, chain)
+            inner = self.build(node.operand, chain)
             if node.op == "not":
                 return lambda env: inner(env) is not True
             return lambda env: _negate(inner(env))
@@ -562,8 +562,8 @@ class _Compiler:
 
     def binary(self, node: Binary, chain: Sequence[Frame]) -> Fn:
         op = node.op
-        left = self.compile(node.left, chain)
-        right = self.compile(node.right, chain)
+        left = self.build(node.left, chain)
+        right = self.build(node.right, chain)
         if op == "and":
             return lambda env: left(env) is True and right(env) is True
         if op == "or":
@@ -607,8 +607,8 @@ class _Compiler:
             return lambda env: _count(raw(env))
         if func in ("any", "all"):
             return self.quantifier(node, chain)
-        a = self.compile(node.args[0], chain)
-        b = self.compile(node.args[1], chain)
+        a = self.build(node.args[0], chain)
+        b = self.build(node.args[1], chain)
         if func == "days":
             return lambda env: _days(a(env), b(env))
         return lambda env: _has(a(env), b(env))
@@ -626,7 +626,7 @@ class _Compiler:
             inner_chain: Sequence[Frame] = (*chain, binding.field.item)
         else:
             inner_chain = (*chain, Frame({}))
-        body = self.compile(node.args[1], inner_chain)
+        body = self.build(node.args[1], inner_chain)
         if node.func == "any":
             def any_item(env: Env) -> bool:
                 value = items(env)
@@ -638,10 +638,13 @@ class _Compiler:
             return any_item
 
         def all_items(env: Env) -> bool:
+            # No items is not evidence of anything: all() over none is false (unlike Python),
+            # so a red flag written with all() never fires on an empty record.
             value = items(env)
             if type(value) is not list:
-                return True
-            return all(body((*env, item)) is True for item in value if type(item) is dict)
+                return False
+            dicts = [item for item in value if type(item) is dict]
+            return bool(dicts) and all(body((*env, item)) is True for item in dicts)
         return all_items
 
 
@@ -755,7 +758,7 @@ def compile_expression(text: str, chain: Sequence[Frame] | None = None) -> Expre
     tree = parse(text)
     compiler = _Compiler(typed=chain is not None)
     frames = list(chain) if chain is not None else []
-    fn = compiler.compile(tree, frames)
+    fn = compiler.build(tree, frames)
     # Names bound inside any()/all() bodies to the item being iterated are not dependencies.
     deps = frozenset(d for d in compiler.deps if d[0] < len(frames))
     return Expression(text, tree, fn, deps)
