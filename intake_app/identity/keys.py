@@ -133,13 +133,21 @@ def verify_revision(ed25519_public: bytes, revision_id_hex: str, signature: byte
     return verify_signature(ed25519_public, message, signature)
 
 
+def _refused_in_name(ch: str) -> bool:
+    # Controls and direction overrides could spoof a name on a card; joiners are real text
+    # (emoji sequences, Persian and Indic scripts).
+    if ch in "\u200c\u200d":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
 def check_name(name: str) -> str:
     """A device name as shown on cards: non-empty, at most 100 characters, no controls."""
     if not name.strip():
         raise UsageError("The device name must not be empty.")
     if len(name) > MAX_NAME_LENGTH:
         raise UsageError(f"The device name is longer than {MAX_NAME_LENGTH} characters.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+    if any(_refused_in_name(ch) for ch in name):
         raise UsageError("The device name contains control or formatting characters.")
     return name
 
