@@ -97,7 +97,7 @@ def _parse_problem(value: str) -> str | None:
     try:
         parse_partial_date(value)
     except ValidationError as exc:
-        return exc.message
+        return exc.message.rstrip(".")  # problems are fragments joined after "id: "
     return None
 
 
@@ -333,5 +333,7 @@ def checker(q: Question) -> Checker:
             return None if ok else full(value)
         return number
     if kind == "date":
-        return _date_problem
+        def date(value: Any) -> str | None:
+            return _date_problem(value) if type(value) is str else full(value)
+        return date
     return full
