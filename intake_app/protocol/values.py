@@ -121,7 +121,7 @@ def parse_partial_date(text: Any) -> tuple[int, int | None, int | None]:
     month = int(m.group(2)) if m.group(2) else None
     day = int(m.group(3)) if m.group(3) else None
     try:
-        _dt.date(year, month or 1, day or 1)
+        _dt.date(year, 1 if month is None else month, 1 if day is None else day)
     except ValueError:
         raise ValidationError(f"{text} is not a real date.") from None
     return year, month, day

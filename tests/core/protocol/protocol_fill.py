@@ -54,11 +54,12 @@ def _value(q: Question, rng: random.Random, depth: int = 0) -> Any:
     raise AssertionError(kind)
 
 
-def fill(protocol: Protocol, seed: int = 0) -> dict[str, Any]:
-    """Every non-retired question answered with a type-correct value; answers that break a
-    constraint are then dropped, so the record validates."""
+def fill(protocol: Protocol, seed: int = 0, **fixed: Any) -> dict[str, Any]:
+    """Every non-retired question answered with a type-correct value (`fixed` overrides by
+    id, with "__" for "."); answers that break a constraint are then dropped."""
     rng = random.Random(seed)
     answers = {q.id: _value(q, rng) for q in protocol.top_level().values() if not q.retired}
+    answers.update({key.replace("__", "."): value for key, value in fixed.items()})
     for problem in protocol.validate(answers):
         top = problem.question_id
         if top in answers and problem.item_id is None:
