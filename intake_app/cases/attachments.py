@@ -296,3 +296,84 @@ def attachment_entry(info: BlobInfo, name: str) -> dict[str, Any]:
         "name": clean_name(name),
         "captured_at": info.captured_at,
     }
+
+
+class BlobSink:
+    """`put_blob` for bytes that are pushed rather than pulled (the importer receives an
+    attachment chunk by chunk as it is decrypted), inside the caller's write transaction.
+
+    `write` each chunk, then `finish(expected_sha256)`; on any failure call `abort`. Bytes
+    that do not match the expected hash are dropped and raise ValidationError; bytes the
+    vault already holds are not stored twice.
+    """
+
+    def __init__(self, conn: Any, *, max_size: int | None = None) -> None:
+        self._conn = conn
+        self._savepoint = f"blob_{secrets.token_hex(4)}"
+        self._max_size = max_size
+        conn.execute(f"SAVEPOINT {self._savepoint}")
+        row = conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
+        self._blob_id = int(row[0])
+        conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (self._blob_id,))
+        self._digest = hashlib.sha256()
+        self._pending = bytearray()
+        self._head = b""
+        self._size = 0
+        self._seq = 0
+        self._open = True
+
+    def write(self, data: bytes) -> int:
+        self._size += len(data)
+        if self._max_size is not None and self._size > self._max_size:
+            raise ValidationError("The attachment is larger than allowed; it was refused.")
+        self._digest.update(data)
+        self._pending += data
+        while len(self._pending) >= CHUNK_SIZE:
+            self._store(bytes(self._pending[:CHUNK_SIZE]))
+            del self._pending[:CHUNK_SIZE]
+        return len(data)
+
+    def _store(self, chunk: bytes) -> None:
+        if self._seq == 0:
+            self._head = chunk
+        try:
+            self._conn.execute(
+                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES (?, ?, ?)",
+                (self._blob_id, self._seq, chunk),
+            )
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlcipher3"):
+                raise _storage_error(exc) from exc
+            raise
+        self._seq += 1
+
+    def finish(self, expected_sha256: str | None = None) -> BlobInfo:
+        """Store the last chunk and the blob's row; returns what the vault now holds."""
+        if self._pending:
+            self._store(bytes(self._pending))
+            self._pending.clear()
+        sha = self._digest.hexdigest()
+        if expected_sha256 is not None and sha != expected_sha256:
+            self.abort()
+            raise ValidationError("An attachment's bytes do not match its recorded hash.")
+        existing = blob_info(self._conn, sha)
+        if existing is not None:
+            self.abort()
+            return existing
+        info = BlobInfo(sha, self._size, sniff_media_type(self._head),
+                        exif_captured_at(self._head))  # fmt: skip
+        self._conn.execute(
+            "INSERT INTO blobs (sha256, blob_id, size, media_type, captured_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (sha, self._blob_id, self._size, info.media_type, info.captured_at, _now()),
+        )
+        self._conn.execute(f"RELEASE {self._savepoint}")
+        self._open = False
+        return info
+
+    def abort(self) -> None:
+        """Drop every chunk written so far (idempotent)."""
+        if self._open:
+            self._open = False
+            self._conn.execute(f"ROLLBACK TO {self._savepoint}")
+            self._conn.execute(f"RELEASE {self._savepoint}")

@@ -182,8 +182,9 @@ def _answers(rng: random.Random, profile: _Profile, number: int) -> dict[str, An
         "incident.date": f"2022-01-{day:02d}",
         "incident.city": profile.city,
         "incident.context": ["january_2022", "protest"],
-        "incident.narrative": write(date_text, agency, landmark, place, methods, profile.city,
-                                    fakes),  # fmt: skip
+        "incident.narrative": write(
+            date_text, agency, landmark, place, methods, profile.city, fakes
+        ),  # fmt: skip
         "apprehension.agency": agency,
         "episodes": [_episode(rng, profile, day, place, agency, methods)],
         "lawyer.type": lawyer,

@@ -77,13 +77,20 @@ def insert_revision(conn: Any, rev: Revision, *, signer_revoked: bool = False) -
             "INSERT INTO heads (case_id, revision_id) VALUES (?, ?)", (rev.case_id, rev.id)
         )
     # Children that arrived first were waiting for this one; some may still wait for others.
-    conn.execute(
-        "UPDATE revisions SET waiting = EXISTS ("
-        "  SELECT 1 FROM revision_parents q WHERE q.revision_id = revisions.id"
-        "  AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.id = q.parent_id))"
-        " WHERE id IN (SELECT revision_id FROM revision_parents WHERE parent_id = ?)",
-        (rev.id,),
-    )
+    children = [
+        r[0]
+        for r in conn.execute(
+            "SELECT revision_id FROM revision_parents WHERE parent_id = ?", (rev.id,)
+        ).fetchall()
+    ]
+    for child in children:
+        conn.execute(
+            "UPDATE revisions SET waiting = EXISTS ("
+            "  SELECT 1 FROM revision_parents q WHERE q.revision_id = ?"
+            "  AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.id = q.parent_id))"
+            " WHERE id = ?",
+            (child, child),
+        )
     return True
 
 
@@ -102,19 +109,33 @@ def evaluate_red_flags(protocol: Any, answers: dict[str, Any]) -> list[str]:
         return []
 
 
-def reindex_case(conn: Any, shelf: ProtocolShelf, case_id: str) -> None:
-    """Recompute the case's index row and full-text row from its heads."""
+def reindex_case(
+    conn: Any,
+    shelf: ProtocolShelf,
+    case_id: str,
+    *,
+    known: dict[str, tuple[Revision, list[str]]] | None = None,
+) -> None:
+    """Recompute the case's index row and full-text row from its heads.
+
+    `known` maps revision ids the caller has just evaluated to (revision, red flags), so a
+    save does not load and evaluate the same answers twice.
+    """
+    known = known or {}
     head_ids = case_heads(conn, case_id)
     if not head_ids:
         return
-    heads = [load_revision(conn, h) for h in head_ids]
+    heads = [known[h][0] if h in known else load_revision(conn, h) for h in head_ids]
     primary = primary_head(heads)
     flags: set[str] = set()
     body_text: list[str] = []
     protected_text: list[str] = []
     for head in sorted(heads, key=lambda r: r.id):
         protocol = shelf.for_ref(conn, head.protocol)
-        flags.update(evaluate_red_flags(protocol, head.answers))
+        if head.id in known:
+            flags.update(known[head.id][1])
+        else:
+            flags.update(evaluate_red_flags(protocol, head.answers))
         body, protected = index.text_of_answers(head.answers, protocol)
         body_text.extend(body)
         protected_text.extend(protected)

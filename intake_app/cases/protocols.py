@@ -63,8 +63,12 @@ class ProtocolShelf:
         if known is None:
             conn.execute(
                 "INSERT INTO protocols (sha256, id, version, content) VALUES (?, ?, ?, ?)",
-                (protocol.sha256, protocol.id, int(protocol.version),
-                 content if content is not None else protocol_content(protocol, self._base)),
+                (
+                    protocol.sha256,
+                    protocol.id,
+                    int(protocol.version),
+                    content if content is not None else protocol_content(protocol, self._base),
+                ),
             )
 
     def remember_file(self, conn: Any, content: bytes) -> Any:

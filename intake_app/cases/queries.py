@@ -77,7 +77,7 @@ class CaseSummary:
 
 
 SORTS = {
-    "updated": "c.updated_at DESC, c.case_id",
+    "updated": "c.updated_at DESC, c.case_id DESC",
     "updated_asc": "c.updated_at, c.case_id",
     "created": "c.created_at, c.case_id",
     "pseudonym": "c.pseudonym IS NULL, c.pseudonym, c.case_id",

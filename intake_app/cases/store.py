@@ -119,14 +119,13 @@ class CaseStore:
                 chosen = self._case_revision(conn, case_id, take)
                 answers, kept = chosen.answers, chosen.attachments
             else:
-                answers, kept = take, graph.primary_head(
-                    [graph.load_revision(conn, h) for h in heads]
-                ).attachments
+                answers, kept = (
+                    take,
+                    graph.primary_head([graph.load_revision(conn, h) for h in heads]).attachments,
+                )
             if len(heads) == 1 and isinstance(take, str) and take == heads[0]:
                 return heads[0]
-            protocol = self.shelf.current(
-                graph.load_revision(conn, heads[0]).protocol["id"]
-            )
+            protocol = self.shelf.current(graph.load_revision(conn, heads[0]).protocol["id"])
             rev = self._commit(conn, case_id, answers, kept, heads, protocol)
             self.vault.audit(conn, "case.resolve", case_id)
         return rev.id
@@ -161,9 +160,7 @@ class CaseStore:
             self.vault.audit(conn, "case.attach", case_id)
         return rev_id, entry
 
-    def bulk_create(
-        self, items: list[tuple[str, dict[str, Any], str]], protocol: Any
-    ) -> int:
+    def bulk_create(self, items: list[tuple[str, dict[str, Any], str]], protocol: Any) -> int:
         """Create many cases (case id, answers, created_at) in one transaction; cases the
         vault already holds are skipped. Returns how many were created. For demo data."""
         created = 0
@@ -310,7 +307,7 @@ class CaseStore:
         *,
         created_at: str | None = None,
     ) -> Revision:
-        _check_answers(protocol, answers, attachments)
+        red_flags = _check_answers(protocol, answers, attachments)
         for item in attachments:
             if blobs.blob_info(conn, item["sha256"]) is None:
                 raise NotFound("An attachment named by the record is not in the vault.")
@@ -324,7 +321,7 @@ class CaseStore:
         self.shelf.remember(conn, protocol)
         try:
             graph.insert_revision(conn, rev)
-            graph.reindex_case(conn, self.shelf, case_id)
+            graph.reindex_case(conn, self.shelf, case_id, known={rev.id: (rev, red_flags)})
         except Exception as exc:
             if "full" in str(exc).lower():
                 raise StorageError("The disk is full; the case was not saved.") from exc
@@ -341,10 +338,12 @@ def _same_attachments(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
 
 def _check_answers(
     protocol: Any, answers: dict[str, Any], attachments: list[dict[str, Any]]
-) -> None:
+) -> list[str]:
+    """Validate the answers; returns the red flags they raise."""
     if not isinstance(answers, dict):
         raise ValidationError("The answers must be a JSON object of question ids.")
-    problems = [_problem_text(p) for p in protocol.validate(answers)]
+    evaluation = protocol.evaluate(answers)
+    problems = [_problem_text(p) for p in evaluation.problems]
     held = {a["sha256"] for a in attachments}
     for qid, value in answers.items():
         question = _question(protocol, qid)
@@ -356,6 +355,7 @@ def _check_answers(
             ]
     if problems:
         raise _validation_error(problems)
+    return sorted(evaluation.red_flags)
 
 
 def _question(protocol: Any, qid: str) -> Any:

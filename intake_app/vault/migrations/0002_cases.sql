@@ -67,9 +67,10 @@ CREATE TABLE case_index (
     protocol_version   INTEGER,
     retracted          INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+-- The list shows newest first; these let a filtered page read in order without sorting.
 CREATE INDEX case_index_updated ON case_index (updated_at, case_id);
-CREATE INDEX case_index_city ON case_index (city);
-CREATE INDEX case_index_status ON case_index (status);
+CREATE INDEX case_index_city ON case_index (city, updated_at, case_id);
+CREATE INDEX case_index_status ON case_index (status, updated_at, case_id);
 
 -- Autosave: one row per case, overwritten, never exported.
 CREATE TABLE drafts (
