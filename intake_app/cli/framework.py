@@ -26,7 +26,7 @@ from typing import Any, TypeAlias
 
 from intake_app.errors import IntakeError, KeyringUnavailable, UsageError, VaultLocked
 from intake_app.vault import Vault
-from intake_app.vault.vault import check_folder
+from intake_app.vault.folder import check_folder
 
 _MAX_PASSPHRASE_FILE = 64 * 1024
 _GROUPS_ATTR = "_intake_groups"

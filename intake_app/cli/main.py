@@ -134,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
+        from intake_app.vault.db import explain_database_error
+
+        explained = explain_database_error(exc)  # e.g. a damaged page met mid-command
+        if explained is not None:
+            _error(str(explained))
+            return explained.exit_code
         _error(f"internal error ({type(exc).__name__}); run with --debug for details.")
         return EXIT_FAILED
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from intake_app.errors import VaultBusy, VaultDamaged
+from intake_app.errors import IntakeError, StorageError, VaultBusy, VaultDamaged
 from intake_app.vault.header import DAMAGED_MESSAGE
 from intake_app.vault.lockfile import BUSY_MESSAGE
 
@@ -71,3 +71,24 @@ def connect(db_path: Path, db_key: bytes, *, create: bool = False) -> sqlcipher3
         conn.close()
         raise
     return conn
+
+
+def explain_database_error(exc: BaseException) -> IntakeError | None:
+    """The person-readable error behind an SQLite failure, or None if it is a plain bug."""
+    if not isinstance(exc, sqlcipher3.Error):
+        return None
+    text = str(exc).lower()
+    if "full" in text:
+        return StorageError("The disk is full; nothing was saved.")
+    if "locked" in text or "busy" in text:
+        return VaultBusy(BUSY_MESSAGE)
+    if "readonly" in text or "read-only" in text:
+        return StorageError("The vault is on a read-only disk; nothing was saved.")
+    if any(word in text for word in ("not a database", "malformed", "disk i/o", "corrupt")):
+        return VaultDamaged(DAMAGED_MESSAGE)
+    return None
+
+
+def sqlite_failure(exc: sqlcipher3.Error) -> IntakeError:
+    """Like explain_database_error, defaulting to VaultDamaged."""
+    return explain_database_error(exc) or VaultDamaged(DAMAGED_MESSAGE)

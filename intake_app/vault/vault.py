@@ -9,11 +9,8 @@ rewritten. See docs/ARCHITECTURE.md "Vault API".
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
-import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,19 +18,26 @@ import sqlcipher3
 
 from intake_app.errors import (
     IntakeError,
-    NoVault,
     StorageError,
     VaultBusy,
     VaultDamaged,
-    VaultExists,
     VaultLocked,
     WrongPassphrase,
 )
-from intake_app.fsutil import fsync_dir
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import audit as audit_log
 from intake_app.vault import keyring_slot
-from intake_app.vault.db import DB_NAME, connect
+from intake_app.vault.db import DB_NAME, connect, explain_database_error, sqlite_failure
+from intake_app.vault.device import load_identity
+from intake_app.vault.folder import (
+    build_vault,
+    check_folder,
+    is_vault,
+    move_into_place,
+    refuse_occupied,
+    remove_stale_header_parts,
+    tighten_permissions,
+)
 from intake_app.vault.header import (
     DAMAGED_MESSAGE,
     HEADER_NAME,
@@ -41,7 +45,6 @@ from intake_app.vault.header import (
     SLOT_PASSPHRASE,
     Header,
     SlotUnwrapFailed,
-    key_check_value,
     key_matches,
     load_header,
     save_header,
@@ -49,12 +52,11 @@ from intake_app.vault.header import (
     wrap_key,
 )
 from intake_app.vault.kdf import KdfParams, derive_key
-from intake_app.vault.lockfile import BUSY_MESSAGE, LOCK_NAME, WriterLock
+from intake_app.vault.lockfile import WriterLock
 from intake_app.vault.migrate import migrate, pending, schema_version
 
 MIN_PASSPHRASE_LENGTH = 8
 MAX_PASSPHRASE_LENGTH = 1024
-SEQUENCE_OFFSET_BITS = 48
 WRONG_PASSPHRASE = "Wrong passphrase."  # noqa: S105 - a message
 LOCKED_MESSAGE = "The vault is locked; unlock it with the passphrase."
 NOT_REMEMBERED = "This computer does not remember this vault; enter the passphrase."
@@ -69,17 +71,6 @@ def check_new_passphrase(passphrase: str) -> None:
         )
     if len(passphrase) > MAX_PASSPHRASE_LENGTH:
         raise IntakeError(f"The passphrase is longer than {MAX_PASSPHRASE_LENGTH} characters.")
-
-
-def _sqlite_failure(exc: sqlcipher3.Error) -> IntakeError:
-    text = str(exc).lower()
-    if "full" in text:
-        return StorageError("The disk is full; nothing was saved.")
-    if "locked" in text or "busy" in text:
-        return VaultBusy(BUSY_MESSAGE)
-    if "readonly" in text or "read-only" in text:
-        return StorageError("The vault is on a read-only disk; nothing was saved.")
-    return VaultDamaged(DAMAGED_MESSAGE)
 
 
 class Vault:
@@ -108,7 +99,7 @@ class Vault:
     @staticmethod
     def exists(path: Path) -> bool:
         """True when `path` looks like a vault folder (its header is there)."""
-        return (Path(path) / HEADER_NAME).is_file()
+        return is_vault(path)
 
     @classmethod
     def create(
@@ -122,7 +113,7 @@ class Vault:
         path = Path(path)
         check_new_passphrase(passphrase)
         identity = DeviceIdentity.generate(name, role, category)
-        _refuse_occupied(path)
+        refuse_occupied(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             staging = path.parent / f".{path.name}.creating-{secrets.token_hex(6)}"
@@ -133,8 +124,8 @@ class Vault:
             ) from exc
         db_key = secrets.token_bytes(32)
         try:
-            header = _build_vault(staging, db_key, passphrase, identity)
-            _move_into_place(staging, path)
+            header = build_vault(staging, db_key, passphrase, identity)
+            move_into_place(staging, path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -172,40 +163,61 @@ class Vault:
             if pending(conn):
                 with lock.held():
                     migrate(conn)
-            identity = _load_identity(conn)
+            identity = load_identity(conn)
         except sqlcipher3.Error as exc:
             conn.close()
             lock.close()
-            raise _sqlite_failure(exc) from exc
+            raise sqlite_failure(exc) from exc
         except BaseException:
             conn.close()
             lock.close()
             raise
-        _tighten_permissions(path)
+        tighten_permissions(path)
         return cls(path, header.vault_id, conn, db_key, lock, identity)
 
     def _after_unlock(self, passphrase: str | None) -> None:
-        """Log failed attempts since the last unlock; raise weak stored KDF parameters."""
-        with self._lock.held():
-            _remove_stale_header_parts(self.path)
-            header = load_header(self.path)
-            if header.failed_unlocks:
-                with self.write() as conn:
-                    self.audit(conn, "vault.unlock_failed_attempts", str(header.failed_unlocks))
-                self.failed_unlocks_reported = header.failed_unlocks
-                header.failed_unlocks = 0
-                save_header(self.path, header)
-            slot = header.slots[SLOT_PASSPHRASE]
-            fresh = KdfParams.fresh()
-            if passphrase is not None and slot.kdf is not None and slot.kdf.weaker_than(fresh):
-                header.slots[SLOT_PASSPHRASE] = wrap_key(
-                    bytes(self._db_key),
-                    derive_key(passphrase, fresh),
-                    header.vault_id,
-                    SLOT_PASSPHRASE,
-                    fresh,
-                )
-                save_header(self.path, header)
+        """Log failed attempts since the last unlock; raise weak stored KDF parameters.
+
+        Housekeeping only: when another process holds the writer lock it waits for a later
+        unlock, so opening a vault to read never fails because someone else is writing.
+        """
+        fresh = KdfParams.fresh()
+        header = load_header(self.path)
+        kdf = header.slots[SLOT_PASSPHRASE].kdf
+        upgrade = passphrase is not None and kdf is not None and kdf.weaker_than(fresh)
+        stale = list(self.path.glob(f".{HEADER_NAME}.*.part"))
+        if not (header.failed_unlocks or upgrade or stale):
+            return
+        try:
+            with self._lock.held():
+                remove_stale_header_parts(self.path)
+                self._settle_failed_unlocks()
+                if upgrade and passphrase is not None:
+                    self._rewrap_passphrase(passphrase, fresh)
+        except VaultBusy:
+            return
+
+    def _settle_failed_unlocks(self) -> None:
+        header = load_header(self.path)
+        if not header.failed_unlocks:
+            return
+        with self.write() as conn:
+            self.audit(conn, "vault.unlock_failed_attempts", str(header.failed_unlocks))
+        self.failed_unlocks_reported = header.failed_unlocks
+        header.failed_unlocks = 0
+        save_header(self.path, header)
+
+    def _rewrap_passphrase(self, passphrase: str, params: KdfParams) -> None:
+        """Caller holds the lock and has checked `passphrase` against this vault."""
+        header = load_header(self.path)
+        header.slots[SLOT_PASSPHRASE] = wrap_key(
+            bytes(self._db_key),
+            derive_key(passphrase, params),
+            header.vault_id,
+            SLOT_PASSPHRASE,
+            params,
+        )
+        save_header(self.path, header)
 
     # ---- using an open vault --------------------------------------------------------
 
@@ -235,7 +247,7 @@ class Vault:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlcipher3.Error as exc:
-                raise _sqlite_failure(exc) from exc
+                raise sqlite_failure(exc) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -243,8 +255,9 @@ class Vault:
                 if conn.in_transaction:
                     with contextlib.suppress(sqlcipher3.Error):
                         conn.execute("ROLLBACK")
-                if isinstance(exc, sqlcipher3.OperationalError):
-                    raise _sqlite_failure(exc) from exc
+                explained = explain_database_error(exc)
+                if explained is not None:
+                    raise explained from exc
                 raise
 
     def audit(self, conn: sqlcipher3.Connection, action: str, record: str | None = None) -> None:
@@ -351,95 +364,6 @@ class Vault:
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _refuse_occupied(path: Path) -> None:
-    if Vault.exists(path) or (path / DB_NAME).exists():
-        raise VaultExists(f"There is already a vault at {path}; nothing was changed.")
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise VaultExists(f"{path} is not an empty folder; choose a new or empty folder.")
-
-
-def _build_vault(folder: Path, db_key: bytes, passphrase: str, identity: DeviceIdentity) -> Header:
-    conn = connect(folder / DB_NAME, db_key, create=True)
-    try:
-        os.chmod(folder / DB_NAME, 0o600)
-        migrate(conn)
-        _store_identity(conn, identity)
-    except sqlcipher3.Error as exc:
-        raise _sqlite_failure(exc) from exc
-    finally:
-        conn.close()
-    vault_id = str(uuid.uuid4())
-    params = KdfParams.fresh()
-    slot = wrap_key(db_key, derive_key(passphrase, params), vault_id, SLOT_PASSPHRASE, params)
-    header = Header(vault_id, key_check_value(db_key), {SLOT_PASSPHRASE: slot})
-    save_header(folder, header)
-    fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    return header
-
-
-def _store_identity(conn: sqlcipher3.Connection, identity: DeviceIdentity) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(
-            "INSERT INTO device_identity (id, name, role, category, ed25519_secret, "
-            "age_identity, fingerprint, next_sequence, created_at) "
-            "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                identity.name,
-                identity.role,
-                identity.category,
-                identity.ed25519_secret_bytes(),
-                identity.age_identity,
-                identity.fingerprint,
-                secrets.randbits(SEQUENCE_OFFSET_BITS),
-                audit_log.utc_now(),
-            ),
-        )
-        audit_log.append(conn, identity.fingerprint, "vault.create")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _load_identity(conn: sqlcipher3.Connection) -> DeviceIdentity:
-    row = conn.execute(
-        "SELECT name, role, category, ed25519_secret, age_identity, fingerprint "
-        "FROM device_identity WHERE id = 1"
-    ).fetchone()
-    if row is None:
-        raise VaultDamaged(DAMAGED_MESSAGE)
-    try:
-        identity = DeviceIdentity.from_stored(row[0], row[1], row[2], bytes(row[3]), row[4])
-    except (ValueError, IntakeError) as exc:
-        raise VaultDamaged(DAMAGED_MESSAGE) from exc
-    if identity.fingerprint != row[5]:
-        raise VaultDamaged(DAMAGED_MESSAGE)
-    return identity
-
-
-def _move_into_place(staging: Path, path: Path) -> None:
-    try:
-        # rename(2) replaces an empty directory and refuses a non-empty one.
-        os.rename(staging, path)
-    except OSError as exc:
-        if path.exists():
-            raise VaultExists(f"{path} is not an empty folder; nothing was changed.") from exc
-        raise StorageError(f"Could not create the vault at {path}: {exc.strerror}.") from exc
-    fsync_dir(path.parent)
-
-
-def check_folder(path: Path) -> None:
-    """NoVault when nothing is there; VaultDamaged when the vault's files are incomplete."""
-    has_header = (path / HEADER_NAME).is_file()
-    has_db = (path / DB_NAME).is_file()
-    if not has_header and not has_db:
-        raise NoVault(f"There is no vault at {path}. Create one with `intake-app init`.")
-    if not (has_header and has_db) or (path / DB_NAME).stat().st_size == 0:
-        raise VaultDamaged(DAMAGED_MESSAGE)
-
-
 def _count_failed_unlock(path: Path) -> None:
     """Count a failed attempt in the header; never let counting hide the real error."""
     lock = WriterLock(path, wait_seconds=1.0)
@@ -477,20 +401,3 @@ def _unlock_with_keyring(header: Header) -> bytes:
         raise VaultLocked(
             "The key this computer remembers no longer fits this vault; enter the passphrase."
         ) from None
-
-
-def _remove_stale_header_parts(path: Path) -> None:
-    """Temporary headers left by a process killed mid-write (caller holds the lock)."""
-    for part in path.glob(f".{HEADER_NAME}.*.part"):
-        with contextlib.suppress(OSError):
-            part.unlink()
-
-
-def _tighten_permissions(path: Path) -> None:
-    """Folder 0700, files 0600, whatever umask or copying did to them."""
-    with contextlib.suppress(OSError):
-        if stat.S_IMODE(path.stat().st_mode) != 0o700:
-            os.chmod(path, 0o700)
-        for child in path.iterdir():
-            if child.is_file() and stat.S_IMODE(child.stat().st_mode) & 0o077:
-                os.chmod(child, 0o600)

@@ -293,3 +293,18 @@ def test_every_command_module_registers(tmp_path: Path) -> None:
     help_text = parser.format_help()
     for command in ("init", "identity", "passwd", "audit", "keyring"):
         assert command in help_text
+
+
+def test_process_hardening_no_dumps_private_umask() -> None:
+    script = (
+        "import ctypes, os\n"
+        "from intake_app.cli.main import harden_process\n"
+        "harden_process()\n"
+        "libc = ctypes.CDLL(None)\n"
+        "print(libc.prctl(3, 0, 0, 0, 0), oct(os.umask(0)))\n"  # 3 = PR_GET_DUMPABLE
+    )
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_DUMPABLE is Linux only")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)), check=True)
+    assert result.stdout.split() == ["0", "0o77"]

@@ -72,3 +72,12 @@ def test_two_vault_objects_in_one_process_exclude_each_other(vault: Vault, vault
                 pass
         with other.write() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('b', '2')")
+
+
+def test_reading_never_waits_for_a_writer(vault: Vault, vault_dir: Path, passphrase: str,
+                                          lock_holder: subprocess.Popen[str]) -> None:
+    vault.close()
+    start = time.monotonic()
+    with Vault.open(vault_dir, passphrase) as v:
+        assert v.conn.execute("SELECT count(*) FROM audit").fetchone()[0] >= 1
+    assert time.monotonic() - start < 2
