@@ -292,3 +292,53 @@ def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None 
 def copy_range(fh: BinaryIO, offset: int, size: int, out: BinaryIO) -> None:
     """Copy one byte range to `out` (e.g. to extract payload.age for the age tool)."""
     shutil.copyfileobj(RangeReader(fh, offset, size), out, _COPY_CHUNK)
+
+
+class ContainerWriter:
+    """Writes a bundle in one pass: payload.age streamed in chunk by chunk, then its
+    signature (`finish`). The same bytes as `write_container`; `out` must be seekable.
+
+    For exporters whose encryptor pushes ciphertext: no temporary copy of the payload.
+    """
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._start = out.tell()
+        self._name = PAYLOAD_NAME.encode("ascii")
+        self._crc = 0
+        self.payload_size = 0
+        self.payload_offset = _LOCAL.size + len(self._name)
+        out.write(_local_header(self._name, 0, 0))
+
+    def write(self, chunk: bytes) -> int:
+        self.payload_size += len(chunk)
+        if self.payload_size > MAX_BUNDLE_BYTES - 64 * 1024:
+            raise StorageError(
+                f"The bundle would exceed {MAX_BUNDLE_BYTES} bytes; export fewer cases at a time."
+            )
+        self._crc = zlib.crc32(chunk, self._crc)
+        self._out.write(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        return None
+
+    def finish(self, signature: bytes) -> None:
+        """Patch the payload's header, then write the signature entry and the directory."""
+        if len(signature) > MAX_SIGNATURE_BYTES:
+            raise ValueError("signature too large")
+        out, start = self._out, self._start
+        sig_name = SIGNATURE_NAME.encode("ascii")
+        second = self.payload_offset + self.payload_size
+        out.seek(start)
+        out.write(_local_header(self._name, self._crc, self.payload_size))
+        out.seek(start + second)
+        sig_crc = zlib.crc32(signature)
+        out.write(_local_header(sig_name, sig_crc, len(signature)))
+        out.write(signature)
+        central_offset = out.tell() - start
+        central = _central_header(self._name, self._crc, self.payload_size, 0) + (
+            _central_header(sig_name, sig_crc, len(signature), second)
+        )
+        out.write(central)
+        out.write(_END.pack(_END_SIG, 0, 0, 2, 2, len(central), central_offset, 0))

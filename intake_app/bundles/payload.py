@@ -481,3 +481,23 @@ class PayloadWriter:
         if not self._closed:
             self._out.write(bytes(2 * BLOCK))
             self._closed = True
+
+
+# ---- streaming writers (a pull-based exporter builds members itself) ------------------
+
+END_OF_ARCHIVE = bytes(2 * BLOCK)
+
+
+def member_header(name: str, size: int) -> bytes:
+    """The deterministic ustar header of one member, its name checked as readers do.
+
+    For writers that must stream members chunk by chunk (the age encryptor pulls from a
+    reader); callers keep the order and uniqueness rules that `PayloadWriter` enforces.
+    """
+    check_member_name(name)
+    return _ustar_header(name, size)
+
+
+def member_padding(size: int) -> bytes:
+    """The zero bytes that follow a member of `size` bytes up to the next block."""
+    return bytes(_padding(size))
