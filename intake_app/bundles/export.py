@@ -1,0 +1,300 @@
+"""Export: write a signed, encrypted bundle of revisions for chosen recipients.
+
+The payload (a tar stream led by the signed manifest) is produced lazily and pulled by the
+age encryptor, whose output goes straight into the bundle file: plaintext never touches the
+disk and memory stays flat whatever the attachments weigh. Everything is written under a
+temporary name in the destination folder; the sequence number is reserved, and `sent` and
+the audit log are written, in one transaction only once the file is complete, and only then
+is the file renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyrage
+
+from intake_app.bundles import agefile, container, minisign
+from intake_app.bundles import manifest as mf
+from intake_app.bundles.payload import (
+    END_OF_ARCHIVE,
+    MANIFEST_NAME,
+    MANIFEST_SIGNATURE_NAME,
+    member_header,
+    member_padding,
+)
+from intake_app.bundles.selection import ExportPlan, Recipient, plan_export, resolve_recipients
+from intake_app.cases.attachments import CHUNK_SIZE, open_blob
+from intake_app.cases.revision import utc_now_ms
+from intake_app.errors import IntakeError, StorageError
+from intake_app.fsutil import fsync_dir
+from intake_app.identity.keys import DeviceIdentity
+from intake_app.progress import CancelToken, Progress, check, report
+from intake_app.vault import Vault
+from intake_app.vault.audit import utc_now
+
+TEMP_PREFIX = ".intake-export-"
+TEMP_SUFFIX = ".part"
+UNTRUSTED_COMMENT = "signature from minisign secret key"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    bundle_id: str
+    seq: int
+    payload_sha256: str
+    recipients: list[Recipient]
+    case_count: int
+    revision_count: int
+    attachment_count: int
+    withheld: list[tuple[str, str]]
+    size: int
+
+
+def default_bundle_name() -> str:
+    """A random file name: never the case, the monitor or the date."""
+    return f"{secrets.token_hex(8)}{container.BUNDLE_SUFFIX}"
+
+
+def sign_manifest(identity: DeviceIdentity, manifest_bytes: bytes, comment: str) -> bytes:
+    """The author's minisign signature of the manifest (same trusted comment as outside)."""
+    return minisign.sign(
+        identity.signing_key, identity.minisign_key_id, manifest_bytes, comment, UNTRUSTED_COMMENT
+    ).encode("ascii")
+
+
+class PayloadStream:
+    """A readable file over a sequence of byte chunks (the encryptor reads 8 KiB at a time)."""
+
+    def __init__(self, parts: Iterator[bytes]) -> None:
+        self._parts = parts
+        self._buf = b""
+        self._pos = 0
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            while self._pos >= len(self._buf):
+                self._buf, self._pos = next(self._parts), 0
+        except StopIteration:
+            return b""
+        except BaseException as exc:
+            self.error = exc  # pyrage wraps it; re-raised once the encryptor returns
+            raise
+        end = len(self._buf) if size < 0 else min(len(self._buf), self._pos + size)
+        out = self._buf[self._pos : end]
+        self._pos = end
+        return out
+
+
+def payload_parts(
+    conn: Any,
+    manifest_bytes: bytes,
+    manifest_sig: bytes,
+    plan: ExportPlan,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[bytes]:
+    """The payload tar stream, chunk by chunk: manifest, its signature, then the members,
+    each checked against its manifest entry on the way out."""
+    total = plan.content_bytes
+    done = 0
+    for name, data in ((MANIFEST_NAME, manifest_bytes), (MANIFEST_SIGNATURE_NAME, manifest_sig)):
+        yield member_header(name, len(data)) + data + member_padding(len(data))
+    for member in plan.members:
+        check(cancel)
+        entry = member.entry
+        yield member_header(entry.path, entry.size)
+        digest = hashlib.sha256()
+        written = 0
+        for chunk in _member_chunks(conn, member.produce, entry):
+            check(cancel)
+            digest.update(chunk)
+            written += len(chunk)
+            done += len(chunk)
+            report(progress, done, total, "export")
+            yield chunk
+        if written != entry.size or digest.hexdigest() != entry.sha256:
+            raise StorageError(
+                "Something in the vault changed or is damaged while exporting; nothing was written."
+            )
+        yield member_padding(entry.size)
+    yield END_OF_ARCHIVE
+
+
+def _member_chunks(conn: Any, produce: Any, entry: mf.MemberEntry) -> Iterator[bytes]:
+    if produce is not None:
+        yield produce()
+        return
+    with contextlib.closing(open_blob(conn, entry.sha256)) as src:
+        remaining = entry.size + 1  # one byte more: a longer stored blob must show
+        while remaining > 0 and (chunk := src.read(min(CHUNK_SIZE, remaining))):
+            remaining -= len(chunk)
+            yield chunk
+
+
+def _clean_stale_temps(folder: Path) -> None:
+    """Remove temporary files left by an export that was killed (none is locked by a
+    running export)."""
+    try:
+        import fcntl
+    except ImportError:  # not on this platform; the temp files stay, hidden
+        return
+    with contextlib.suppress(OSError):
+        for stale in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError), open(stale, "rb") as fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # another export is writing it
+                stale.unlink()
+
+
+def _lock_temp(fh: BinaryIO) -> None:
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _peek_sequence(vault: Vault) -> int:
+    row = vault.conn.execute("SELECT next_sequence FROM device_identity WHERE id = 1").fetchone()
+    return int(row[0])
+
+
+def seal(
+    out: BinaryIO,
+    identity: DeviceIdentity,
+    age_recipients: Sequence[str],
+    manifest: mf.Manifest,
+    parts: Iterator[bytes],
+    *,
+    cancel: CancelToken | None = None,
+) -> str:
+    """Encrypt the payload `parts` into a bundle written to `out` (seekable, at its start)
+    and sign it with the trusted comment of `manifest`; returns the SHA-256 of payload.age.
+    `parts` must begin with the manifest and its signature (see `payload_parts`)."""
+    writer = container.ContainerWriter(out)
+    stream = PayloadStream(parts)
+    try:
+        agefile.encrypt(stream, writer, list(age_recipients))  # type: ignore[arg-type]
+    except pyrage.EncryptError as exc:
+        if stream.error is not None:
+            raise stream.error from None
+        raise StorageError(f"Encryption failed ({exc}); nothing was written.") from None
+    out.flush()
+    # Sign what is on disk, read back: the signature covers exactly the bytes we ship.
+    sha = hashlib.sha256()
+
+    def chunks() -> Iterator[bytes]:
+        reader = container.iter_range(out, writer.payload_offset, writer.payload_size,
+                                      cancel=cancel)  # fmt: skip
+        for chunk in reader:
+            sha.update(chunk)
+            yield chunk
+
+    signature = minisign.sign(
+        identity.signing_key, identity.minisign_key_id, chunks(), manifest.trusted_comment,
+        UNTRUSTED_COMMENT,
+    )  # fmt: skip
+    writer.finish(signature.encode("ascii"))
+    return sha.hexdigest()
+
+
+def export_bundle(
+    vault: Vault,
+    to: Sequence[str],
+    out_path: Path,
+    *,
+    case_ids: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write a bundle for the recipients `to` (contacts or card files) at `out_path`.
+
+    Carries every revision not yet sent to all of them, or the full histories of
+    `case_ids`. On any failure or cancel nothing exists under `out_path` and the vault is
+    unchanged.
+    """
+    out_path = Path(out_path)
+    if out_path.is_dir():
+        raise StorageError(f"{out_path} is a folder; give a file name for the bundle.")
+    recipients = resolve_recipients(vault, to)
+    plan = plan_export(vault, recipients, case_ids)
+    identity = vault.identity
+    seq = _peek_sequence(vault)
+    manifest = mf.Manifest(
+        bundle_id=mf.new_bundle_id(),
+        author=identity.fingerprint,
+        recipients=tuple(sorted({identity.fingerprint, *(r.fingerprint for r in recipients)})),
+        seq=seq,
+        created_at=utc_now_ms(),
+        members=tuple(m.entry for m in plan.members),
+        withheld=len(plan.withheld),
+    )
+    manifest_bytes = manifest.to_bytes()
+    manifest_sig = sign_manifest(identity, manifest_bytes, manifest.trusted_comment)
+    folder = out_path.parent
+    _clean_stale_temps(folder)
+    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise StorageError(f"Cannot write in {folder}: {exc.strerror}.") from None
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            _lock_temp(fh)
+            parts = payload_parts(vault.conn, manifest_bytes, manifest_sig, plan, progress, cancel)
+            ages = [identity.age_recipient, *(r.age_recipient for r in recipients)]
+            payload_sha = seal(fh, identity, ages, manifest, parts, cancel=cancel)
+            fh.flush()
+            os.fsync(fh.fileno())
+            size = fh.tell()
+            check(cancel)
+            _commit(vault, manifest, plan, payload_sha)
+            os.replace(tmp, out_path)
+        fsync_dir(folder)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StorageError(
+            f"Could not write the bundle: {exc.strerror}. Nothing was written."
+        ) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return ExportResult(
+        path=out_path, bundle_id=manifest.bundle_id, seq=seq, payload_sha256=payload_sha,
+        recipients=recipients, case_count=len(plan.case_ids),
+        revision_count=len(plan.revision_ids), attachment_count=plan.attachment_count,
+        withheld=plan.withheld, size=size,
+    )  # fmt: skip
+
+
+def _commit(vault: Vault, manifest: mf.Manifest, plan: ExportPlan, payload_sha: str) -> None:
+    """Reserve the sequence number the bundle carries and record what went to whom."""
+    with vault.write() as conn:
+        seq = vault.next_sequence(conn)
+        if seq != manifest.seq:
+            # Another export took this number meanwhile: never ship two bundles with one.
+            raise IntakeError("Another export ran at the same time; nothing was written. Retry.")
+        now = utc_now()
+        conn.executemany(
+            "INSERT OR IGNORE INTO sent (revision_id, recipient, bundle_id, sent_at)"
+            " VALUES (?, ?, ?, ?)",
+            [
+                (rev_id, r.fingerprint, manifest.bundle_id, now)
+                for rev_id in plan.revision_ids
+                for r in plan.recipients
+            ],
+        )
+        vault.audit(conn, "bundle.export", f"{manifest.bundle_id}:{payload_sha}")
