@@ -85,7 +85,8 @@ def bench_attachment(vault: Vault, folder: Path, size_mib: int) -> None:
         assert hashlib.file_digest(fh, "sha256").hexdigest() == expected
     print(f"attachment {size_mib} MiB: in {size_mib / put_s:.0f} MB/s, out "
           f"{size_mib / get_s:.0f} MB/s; peak Python allocation {peak / MIB:.1f} MiB; "
-          f"peak RSS grew {peak_rss_mib() - rss_before:.1f} MiB")  # fmt: skip
+          f"process peak RSS {peak_rss_mib():.0f} MiB "
+          f"(grew {peak_rss_mib() - rss_before:.1f} MiB)")  # fmt: skip
     source.unlink()
     out.unlink()
 

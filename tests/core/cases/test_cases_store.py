@@ -364,3 +364,57 @@ def test_attach_missing_file_is_a_clear_error(store, tmp_path):
     with pytest.raises(NotFound, match="Cannot read"):
         store.attach(case_id, tmp_path / "absent.jpg")
     assert len(store.get(case_id).revisions) == 1
+
+
+def test_list_filters_by_red_flag_and_sorts_by_pseudonym(store):
+    flagged = store.new_case(dict(BASE, **{"lawyer.identified": "no", "victim.pseudonym": "B"}))
+    plain = store.new_case(dict(BASE, **{"victim.pseudonym": "A"}))
+    by_flag = store.list_page(filters=CaseFilter(red_flag="lawyer_not_identified"))
+    assert [c.id for c in by_flag] == [flagged]
+    assert by_flag[0].red_flags == ["lawyer_not_identified"]
+    assert [c.id for c in store.list_page(sort="pseudonym")] == [plain, flagged]
+    with pytest.raises(Exception, match="Unknown sort"):
+        store.list_page(sort="body; DROP TABLE revisions")
+
+
+def test_retracted_cases_leave_the_list_and_show_no_answers(store):
+    case_id = store.new_case(BASE)
+    with store.vault.write() as conn:
+        conn.execute("UPDATE case_index SET retracted = 1 WHERE case_id = ?", (case_id,))
+    assert store.count() == 0
+    assert store.count(CaseFilter(include_retracted=True)) == 1
+    record = store.get(case_id)
+    assert record.retracted and record.answers == {} and record.head_answers == {}
+
+
+def test_history_of_a_resolution_lists_changes_against_each_parent(store):
+    case_id, root, a, b = _conflict(store)
+    resolved = store.resolve(case_id, take=a)
+    entry = store.history(case_id)[-1]
+    assert entry.id == resolved and entry.parents == sorted([a, b])
+    assert entry.changed == ["investigation.status", "victim.sex"]  # both differ from b
+
+
+def test_case_with_a_conflict_cannot_be_attached_to_until_resolved(store, tmp_path):
+    case_id, *_ = _conflict(store)
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    with pytest.raises(CaseConflict):
+        store.attach(case_id, photo)
+    assert store.vault.conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
+
+
+def test_save_with_a_base_from_another_case_is_refused(store):
+    one = store.new_case(BASE)
+    two = store.new_case(BASE)
+    with pytest.raises(NotFound):
+        store.save(one, dict(BASE, **{"victim.sex": "female"}), base=store.get(two).heads[0])
+    assert len(store.get(one).revisions) == 1
+
+
+def test_every_write_is_audited_without_content(store):
+    case_id = store.new_case(BASE)
+    store.save(case_id, dict(BASE, **{"victim.sex": "female"}))
+    rows = store.vault.conn.execute("SELECT action, record FROM audit").fetchall()
+    assert ("case.create", case_id) in rows and ("case.save", case_id) in rows
+    assert "Сапаров" not in repr(rows)
