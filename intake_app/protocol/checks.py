@@ -7,7 +7,6 @@ codes such as option values and dates.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -82,18 +81,9 @@ def _text_problem(value: Any, limit: int) -> str | None:
 
 
 def _date_problem(value: Any) -> str | None:
+    # No memoising here: a cache would keep case dates in memory after the vault locks.
     if type(value) is not str:
         return expected("a date (YYYY, YYYY-MM or YYYY-MM-DD)", value)
-    return _date_text_problem(value) if len(value) <= 10 else _parse_problem(value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _date_text_problem(value: str) -> str | None:
-    # Records repeat a few dates many times; the cache is keyed by short strings only.
-    return _parse_problem(value)
-
-
-def _parse_problem(value: str) -> str | None:
     try:
         parse_partial_date(value)
     except ValidationError as exc:
@@ -169,7 +159,7 @@ def _check_check(q: Question, value: Any) -> str | None:
     if extra:
         return f"unknown key {short(extra[0])} in a checklist answer"
     status = value.get("status")
-    if status not in _CHECK_OBJECT_STATUSES or type(status) is not str:
+    if type(status) is not str or status not in _CHECK_OBJECT_STATUSES:
         return "a checklist answer needs a status of 'done', 'not_done' or 'unknown'"
     if "date" in value and value["date"] is not None:
         problem = _date_problem(value["date"])

@@ -4,10 +4,11 @@ JSON with unknown question ids, wrong types, dates like 2023-02-30, numbers out 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake_app.protocol import Problem
+from intake_app.protocol import Problem, load_protocol
 from intake_app.protocol.checks import checker, value_problem
 
 SHA = "ab" * 32
@@ -269,11 +270,29 @@ _JSON = st.recursive(
 )
 
 
+_QUESTIONS = [q for q in load_protocol("sample", 1, base=FIXTURES).questions()
+              if q.type != "group"]
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_fast_checks_agree_with_full_checks(sample_v1, data):
-    # The per-question fast path must never accept what the full check refuses.
-    questions = [q for q in sample_v1.questions() if q.type != "group"]
-    q = data.draw(st.sampled_from(questions))
+@given(st.sampled_from(_QUESTIONS).map(lambda q: (q.full_id, q)), st.data())
+def test_fast_checks_agree_with_full_checks(named, data):
+    # The per-question fast path must never accept what the full check refuses, and no
+    # value makes either raise.
+    _, q = named
     value = data.draw(_JSON)
     assert checker(q)(value) == value_problem(q, value)
+
+
+_SAMPLE = load_protocol("sample", 1, base=FIXTURES)
+_KEYS = st.sampled_from([*_SAMPLE.top_level(), "nosuch", "episodes.place"])
+_ITEM = st.dictionaries(st.sampled_from(["_id", "place", "methods", "when", "injuries", "x"]),
+                        _JSON, max_size=4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_KEYS, _JSON | st.lists(_ITEM, max_size=3), max_size=12))
+def test_evaluate_is_total_on_arbitrary_answers(answers):
+    evaluation = _SAMPLE.evaluate(answers)
+    assert all(isinstance(p.message, str) and p.message for p in evaluation.problems)
+    assert set(evaluation.red_flags) <= {r.id for r in _SAMPLE.red_flag_rules}
