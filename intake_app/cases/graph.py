@@ -13,7 +13,7 @@ from typing import Any
 from intake_app.cases import index, search
 from intake_app.cases.protocols import ProtocolShelf
 from intake_app.cases.revision import Revision
-from intake_app.errors import IntakeError, NotFound
+from intake_app.errors import BundleRefused, IntakeError, NotFound
 
 
 def revision_exists(conn: Any, rev_id: str) -> bool:
@@ -53,7 +53,7 @@ def insert_revision(conn: Any, rev: Revision, *, signer_revoked: bool = False) -
     for parent in parents:
         row = conn.execute("SELECT case_id FROM revisions WHERE id = ?", (parent,)).fetchone()
         if row is not None and row[0] != rev.case_id:
-            raise IntakeError("A revision names a parent from another case; it was refused.")
+            raise BundleRefused("A case revision names a parent from another case; refused.")
     missing = [p for p in parents if not revision_exists(conn, p)]
     conn.execute(
         "INSERT INTO revisions (id, case_id, author, created_at, body, signature, waiting,"

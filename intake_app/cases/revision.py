@@ -239,7 +239,11 @@ def _check_shape(body: dict[str, Any]) -> None:
             or not isinstance(item["sha256"], str)
             or not _HEX64.match(item["sha256"])
             or not isinstance(item["size"], int)
+            or isinstance(item["size"], bool)
             or item["size"] < 0
+            or not isinstance(item["name"], str)
+            or not isinstance(item["media_type"], str)
+            or not (item["captured_at"] is None or isinstance(item["captured_at"], str))
         ):
             raise _refuse("an attachment entry is malformed")
 

@@ -139,3 +139,21 @@ def test_unrepresentable_answers_are_refused_with_a_message(identity):
 def test_oversized_record_is_refused_quickly(identity):
     with pytest.raises(ValidationError, match="too large"):
         _rev(identity, {"incident.narrative": "я" * (5 * 1024 * 1024)})
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"sha256": "ab" * 32, "size": -1, "media_type": "x", "name": "n", "captured_at": None},
+        {"sha256": "ab" * 32, "size": True, "media_type": "x", "name": "n", "captured_at": None},
+        {"sha256": "AB" * 32, "size": 1, "media_type": "x", "name": "n", "captured_at": None},
+        {"sha256": "ab" * 32, "size": 1, "media_type": "x", "name": 5, "captured_at": None},
+        {"sha256": "ab" * 32, "size": 1, "media_type": "x", "name": "n"},
+    ],
+    ids=["negative-size", "bool-size", "upper-hex", "name-not-text", "missing-key"],
+)
+def test_malformed_attachment_entry_in_a_revision_is_refused(identity, entry):
+    rev = _rev(identity, {"a": "1"})
+    body = dict(rev.body, attachments=[entry])
+    with pytest.raises(BundleRefused, match="attachment"):
+        parse_body(canonical_json(body))
