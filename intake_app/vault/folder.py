@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import stat
 import uuid
 from pathlib import Path
@@ -27,6 +29,8 @@ from intake_app.vault.header import (
 from intake_app.vault.kdf import KdfParams, derive_key
 from intake_app.vault.lockfile import LOCK_NAME
 from intake_app.vault.migrate import migrate
+
+_STAGING_PREFIX = ".{name}.creating-"
 
 
 def is_vault(path: Path) -> bool:
@@ -80,6 +84,19 @@ def check_folder(path: Path) -> None:
         raise NoVault(f"There is no vault at {path}. Create one with `intake-app init`.")
     if not (has_header and has_db) or (path / DB_NAME).stat().st_size == 0:
         raise VaultDamaged(DAMAGED_MESSAGE)
+
+
+def staging_folder(path: Path) -> Path:
+    """Hidden sibling where a new vault is built before it is renamed to `path`."""
+    return path.parent / f"{_STAGING_PREFIX.format(name=path.name)}{secrets.token_hex(6)}"
+
+
+def remove_stale_staging(path: Path) -> None:
+    """Half-built vaults left beside `path` by an `init` that was killed."""
+    prefix = _STAGING_PREFIX.format(name=path.name)
+    for child in path.parent.glob(f"{prefix}*"):
+        if child.is_dir() and not child.is_symlink() and len(child.name) == len(prefix) + 12:
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def remove_stale_header_parts(path: Path) -> None:

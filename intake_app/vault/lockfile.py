@@ -1,14 +1,15 @@
 """The single-writer lock: flock on the vault's `lock` file, per write transaction.
 
 flock locks belong to an open file description, so two Vault objects (in one process or in
-two) exclude each other, and the kernel drops the lock if the holder dies.
+two) exclude each other, and the kernel drops the lock if the holder dies. On Windows the
+same is done with msvcrt's byte-range lock on the first byte.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,35 @@ from intake_app.errors import VaultBusy
 LOCK_NAME = "lock"
 WAIT_SECONDS = 5.0
 _POLL_SECONDS = 0.05
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 BUSY_MESSAGE = (
     "The vault is busy: another Field Intake window or command is using it. "
@@ -38,7 +68,8 @@ class WriterLock:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            self._fd = os.open(self.path, flags, 0o600)
         return self._fd
 
     def acquire(self) -> None:
@@ -55,19 +86,15 @@ class WriterLock:
     def _flock_with_deadline(self) -> None:
         fd = self._open()
         deadline = time.monotonic() + self.wait_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise VaultBusy(BUSY_MESSAGE) from None
-                time.sleep(_POLL_SECONDS)
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise VaultBusy(BUSY_MESSAGE)
+            time.sleep(_POLL_SECONDS)
 
     def release(self) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _unlock(self._fd)
         self._thread_lock.release()
 
     @contextlib.contextmanager

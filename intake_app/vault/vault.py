@@ -36,6 +36,8 @@ from intake_app.vault.folder import (
     move_into_place,
     refuse_occupied,
     remove_stale_header_parts,
+    remove_stale_staging,
+    staging_folder,
     tighten_permissions,
 )
 from intake_app.vault.header import (
@@ -116,7 +118,8 @@ class Vault:
         refuse_occupied(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            staging = path.parent / f".{path.name}.creating-{secrets.token_hex(6)}"
+            remove_stale_staging(path)
+            staging = staging_folder(path)
             staging.mkdir(mode=0o700)
         except OSError as exc:
             raise StorageError(
