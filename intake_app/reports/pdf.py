@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -385,6 +385,20 @@ class PdfDocument:
         pdf.ln(2)
         self._font("", BODY_SIZE)
 
+    def figure(self, height: float, paint: Callable[[Canvas], None]) -> None:
+        """A drawing `height` mm tall across the text width (body diagrams): `paint` draws on
+        a Canvas whose coordinates are mm from the figure's top-left corner."""
+        self._step()
+        self._keep_space(height + 2)
+        pdf = self._pdf
+        top = pdf.get_y()
+        paint(Canvas(self, pdf.l_margin, top))
+        pdf.set_draw_color(0)
+        pdf.set_fill_color(255)
+        pdf.set_line_width(0.2)
+        self._font("", BODY_SIZE)
+        pdf.set_xy(pdf.l_margin, top + height + 2)
+
     def space(self, mm: float = 4.0) -> None:
         self._pdf.ln(mm)
 
@@ -401,3 +415,44 @@ class PdfDocument:
     def save(self, path: Path) -> None:
         """Write the PDF to exactly `path` (mode 0600), atomically; no temp file remains."""
         atomic_write(Path(path), self.to_bytes())
+
+
+class Canvas:
+    """Lines, outlines and short labels for `PdfDocument.figure`, in mm from its corner.
+    Labels go through the same safety as every other text."""
+
+    def __init__(self, doc: PdfDocument, x0: float, y0: float) -> None:
+        self._doc = doc
+        self._pdf = doc._pdf  # noqa: SLF001 - the canvas is part of the document
+        self._x0, self._y0 = x0, y0
+
+    def polygon(self, points: Sequence[tuple[float, float]], *, grey: int = 0,
+                fill: int | None = None, width: float = 0.3) -> None:
+        pdf = self._pdf
+        pdf.set_draw_color(grey)
+        pdf.set_line_width(width)
+        if fill is not None:
+            pdf.set_fill_color(fill)
+        pts = [(self._x0 + x, self._y0 + y) for x, y in points]
+        pdf.polygon(pts, style="DF" if fill is not None else "D")
+
+    def ellipse(self, cx: float, cy: float, rx: float, ry: float, *, grey: int = 0,
+                fill: int | None = None, width: float = 0.3) -> None:
+        pdf = self._pdf
+        pdf.set_draw_color(grey)
+        pdf.set_line_width(width)
+        if fill is not None:
+            pdf.set_fill_color(fill)
+        pdf.ellipse(self._x0 + cx - rx, self._y0 + cy - ry, 2 * rx, 2 * ry,
+                    style="DF" if fill is not None else "D")
+
+    def text(self, x: float, y: float, text: str, *, size: float = 8.0, bold: bool = False,
+             centred: bool = False) -> None:
+        """One line of text whose baseline box starts at (x, y), or is centred on x."""
+        style = "B" if bold else ""
+        clean = self._doc._clean(text, style, single_line=True)  # noqa: SLF001
+        self._doc._font(style, size)  # noqa: SLF001
+        width = self._pdf.get_string_width(clean) + 1
+        left = self._x0 + x - (width / 2 if centred else 0)
+        self._pdf.set_xy(left, self._y0 + y - size * 0.18)
+        self._pdf.cell(width, size * 0.36, clean, align=Align.C if centred else Align.L)
