@@ -62,7 +62,8 @@ keyring_slot.allow_backend_class(MemoryKeyring)
 def _private_environment(tmp_path_factory: pytest.TempPathFactory,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch the real user's vault folder or use INTAKE_VAULT from outside."""
-    monkeypatch.delenv("INTAKE_VAULT", raising=False)
+    monkeypatch.setenv("INTAKE_VAULT", "")  # recorded, so anything a test sets is undone
+    monkeypatch.delenv("INTAKE_VAULT")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
 
 
