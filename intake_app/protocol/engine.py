@@ -183,7 +183,8 @@ class _Run:
             self.missing.append((q.full_id, item_id))
         if raw is None:
             return None
-        if q.constraint is not None:
+        # An honest "unknown" or "declined" is never held against a constraint.
+        if q.constraint is not None and not _is_status_answer(raw):
             self.deferred.append((q, env, item_id, where))
         if q.type == "group":
             return self.items(q, raw, env, counts, where)
@@ -232,6 +233,10 @@ class _Run:
                 texts["en"] = "the answer does not meet the protocol's condition"
             label = q.full_id if not where else f"{q.full_id} ({where})"
             self.problems.append(Problem(q.full_id, f"{label}: {texts['en']}", item_id, texts))
+
+
+def _is_status_answer(raw: Any) -> bool:
+    return type(raw) is dict and raw.get("status") in ("unknown", "declined") and len(raw) == 1
 
 
 def _check_types(run: _Run, p: Protocol, answers: dict[Any, Any]) -> None:
