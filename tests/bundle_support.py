@@ -20,7 +20,7 @@ from pyrage import x25519
 
 from intake_app.bundles import agefile, container, minisign
 from intake_app.bundles import manifest as mf
-from intake_app.bundles.payload import PayloadWriter, iter_members
+from intake_app.bundles.payload import PayloadWriter, _ustar_header, iter_members
 from intake_app.canonical import canonical_json
 from intake_app.cases.store import CaseStore
 from intake_app.cli.commands.case_cmds import show_json
@@ -71,7 +71,9 @@ def trust(holder: Party, *others: Party) -> None:
 def new_case(party: Party, answers: dict[str, Any] | None = None) -> str:
     vault = party.open()
     try:
-        return CaseStore(vault).new_case(answers or {"victim.pseudonym": f"P-{os.urandom(2).hex()}"})
+        return CaseStore(vault).new_case(
+            answers or {"victim.pseudonym": f"P-{os.urandom(2).hex()}"}
+        )
     finally:
         vault.close()
 
@@ -210,6 +212,16 @@ def open_bundle(path: Path, identity: DeviceIdentity) -> OpenBundle:
 
 
 def tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    """A deterministic tar stream, as the exporter writes it, of any members (duplicates and
+    odd names included: the reader, not the writer, must refuse them)."""
+    out = io.BytesIO()
+    for name, data in members:
+        out.write(_ustar_header(name, len(data)) + data + bytes(-len(data) % 512))
+    out.write(bytes(1024))
+    return out.getvalue()
+
+
+def checked_tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
     out = io.BytesIO()
     writer = PayloadWriter(out)
     for name, data in members:

@@ -107,9 +107,7 @@ def test_bundle_layout_reveals_nothing_about_author_or_time(world, tmp_path):
 
     raw.seek(0)
     with tarfile.open(fileobj=raw) as tf:
-        assert all(
-            (m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "") for m in tf
-        )
+        assert all((m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "") for m in tf)
 
 
 def test_default_name_is_random_and_says_nothing():
