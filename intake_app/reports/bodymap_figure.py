@@ -72,7 +72,7 @@ def _placed_marks(data: BodyMap, marks: Any) -> dict[str, list[tuple[int, tuple[
         cx, cy = shape.centre()
         k = per_region.get((view, region.id), 0)
         per_region[(view, region.id)] = k + 1
-        # 0, +1, -1, +2 ... steps of 6 box units down and up from the centre
-        offset = ((k + 1) // 2) * (1 if k % 2 else -1) * 6.0
+        # 0, +1, -1, +2 ... steps of 11 box units (a dot and a gap) down and up from the centre
+        offset = ((k + 1) // 2) * (1 if k % 2 else -1) * 11.0
         out.setdefault(view, []).append((number, (cx, cy + offset)))
     return out

@@ -27,11 +27,13 @@ from typing import Any
 from intake_app.cases import graph
 from intake_app.cases.queries import CaseRecord
 from intake_app.errors import IntakeError
+from intake_app.field.bodymap import body_map
 from intake_app.places import Gazetteer
 from intake_app.progress import CancelToken, check
 from intake_app.protocol.engine import Evaluation
 from intake_app.protocol.model import Protocol, Question, pick_label
 from intake_app.protocol.values import display_value, is_answered
+from intake_app.reports.bodymap_figure import draw_body_map
 from intake_app.reports.dossier_text import TEXT, text
 from intake_app.reports.pdf import PdfDocument
 
@@ -122,14 +124,20 @@ class _Writer:
         if q.type == "attachment" and isinstance(value, list):
             return "\n".join(str(self.names.get(sha, sha)) for sha in value)
         if q.type == "bodymap" and isinstance(value, list):
-            return "\n".join(self._mark(m) for m in value if isinstance(m, Mapping))
+            marks = [m for m in value if isinstance(m, Mapping)]
+            return "\n".join(f"{n}. {self._mark(m)}" for n, m in enumerate(marks, 1))
         if q.type == "group" and isinstance(value, list):
             return "\n".join(self._nested(q, i, item) for i, item in enumerate(value, 1)
                              if isinstance(item, Mapping))  # fmt: skip
         return display_value(q, value, self.lang, self.places)
 
     def _mark(self, mark: Mapping[str, Any]) -> str:
-        parts = [str(mark.get(k)) for k in ("view", "region", "kind") if mark.get(k)]
+        # Region, kind and view names from the body diagram data (helper-13); numbered as
+        # on the drawn outline (draw_body_map numbers marks in the same order).
+        bm = body_map()
+        parts = [name for name in (bm.view_name(mark.get("view"), self.lang),
+                                   bm.region_name(mark.get("region"), self.lang),
+                                   bm.kind_name(mark.get("kind"), self.lang)) if name]
         note = mark.get("note")
         return ", ".join(parts) + (f" ({note})" if isinstance(note, str) and note else "")
 
@@ -233,6 +241,9 @@ def _episodes(w: _Writer) -> None:
         check(w.cancel)
         w.doc.heading(f"{pick_label(group.item_label, w.lang)} {number}", 3)
         w.doc.key_values(w.item_rows(group, item, EPISODE_FIRST), KEY_SHARE)
+        marks = item.get("injury_map")
+        if isinstance(marks, list) and any(isinstance(m, Mapping) for m in marks):
+            draw_body_map(w.doc, w.lang, marks)  # the numbered marks on the outlines
 
 
 def _red_flags(w: _Writer) -> None:
@@ -257,12 +268,12 @@ def _followup(w: _Writer) -> None:
     if group is None or not items:
         return
     w.doc.heading(text("followup", w.lang), 1)
-    columns = [group.child(c) for c in ("task", "due", "status", "note")]
+    columns = [group.child(c) for c in ("task", "due", "state", "closed_on", "note")]
     header = [w.label(c) if c is not None else "" for c in columns]
     rows = []
     for item in items:
         rows.append([w.value(c, item.get(c.id)) if c is not None else "" for c in columns])
-    w.doc.table(header, rows, col_widths=(35, 18, 30, 40))
+    w.doc.table(header, rows, col_widths=(35, 18, 18, 18, 40))
 
 
 def _attachments(w: _Writer) -> None:
