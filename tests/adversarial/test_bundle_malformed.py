@@ -154,8 +154,9 @@ def _zip(w: World, name: str, entries: list[tuple[str, bytes, int]]) -> Path:
 def test_zip_with_extra_entry(w, capsys):
     payload, sig = read_bundle(w.bundle)
     stored = zipfile.ZIP_STORED
-    path = _zip(w, "x.intake", [("payload.age", payload, stored),
-                                ("payload.age.minisig", sig, stored), ("README", b"hi", stored)])  # fmt: skip
+    entries = [("payload.age", payload, stored), ("payload.age.minisig", sig, stored),
+               ("README", b"hi", stored)]  # fmt: skip
+    path = _zip(w, "x.intake", entries)
     refused(w, path, capsys, "exactly two entries")
 
 
