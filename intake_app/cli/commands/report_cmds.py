@@ -19,7 +19,7 @@ from intake_app.cli.framework import Context, Subparsers, print_json
 from intake_app.errors import UsageError
 from intake_app.places import Gazetteer
 from intake_app.reports.dossier import LANGS, write_dossier
-from intake_app.reports.stats import MEASURES, THEMES, StatsFilter, compute_stats
+from intake_app.reports.stats import MEASURES, THEMES, StatsFilter, compute_stats, matcher
 from intake_app.reports.stats_csv import write_stats_csv
 from intake_app.reports.text_safety import visible
 
@@ -35,13 +35,21 @@ def register(subparsers: Subparsers) -> None:
     )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.add_argument("--csv", metavar="FILE", type=Path, help="write the tables as CSV")
-    stats.add_argument("--no-suppress", action="store_true",
-                       help="CSV: exact counts (default: cells below 5 shown as <5)")
-    stats.add_argument("--from", dest="date_from", metavar="DATE",
-                       help="incident on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
+    stats.add_argument(
+        "--no-suppress",
+        action="store_true",
+        help="CSV: exact counts (default: cells below 5 shown as <5)",
+    )
+    stats.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        help="incident on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)",
+    )
     stats.add_argument("--to", dest="date_to", metavar="DATE", help="incident up to DATE")
-    stats.add_argument("--city", metavar="ID",
-                       help="a gazetteer id or place name (a region takes its cities)")
+    stats.add_argument(
+        "--city", metavar="ID", help="a gazetteer id or place name (a region takes its cities)"
+    )
     stats.add_argument("--theme", choices=THEMES, help="only cases of this theme")
     stats.set_defaults(func=cmd_stats)  # fmt: skip
     dossier = subparsers.add_parser("dossier", help="one case as a PDF for a lawyer")
@@ -62,6 +70,7 @@ def _output_path(path: Path, what: str) -> Path:
 def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     filters = StatsFilter(args.date_from, args.date_to, args.city, args.theme)
     csv_path = _output_path(args.csv, "--csv") if args.csv is not None else None
+    matcher(filters, Gazetteer.load())  # a bad date or place is refused before any unlock
     vault = ctx.open_vault()
     store = CaseStore(vault)
     rules = [r.id for r in store.shelf.current().red_flag_rules]
