@@ -28,7 +28,7 @@ from intake_app.cases import graph
 from intake_app.cases.queries import CaseRecord
 from intake_app.errors import IntakeError
 from intake_app.field.bodymap import body_map
-from intake_app.places import Gazetteer
+from intake_app.places import Gazetteer, canonical_place
 from intake_app.progress import CancelToken, check
 from intake_app.protocol.engine import Evaluation
 from intake_app.protocol.model import Protocol, Question, pick_label
@@ -91,6 +91,11 @@ def display_fingerprint(fingerprint: str) -> str:
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
 
 
+def grouped_hash(hex_digest: str) -> str:
+    """A SHA-256 in groups of 8 (breaks at spaces in a narrow column; easy to compare)."""
+    return " ".join(hex_digest[i : i + 8] for i in range(0, len(hex_digest), 8))
+
+
 def _size(n: int, lang: str) -> str:
     return f"{n:,}".replace(",", "\u202f") + " " + text("bytes", lang)
 
@@ -129,6 +134,13 @@ class _Writer:
         if q.type == "group" and isinstance(value, list):
             return "\n".join(self._nested(q, i, item) for i, item in enumerate(value, 1)
                              if isinstance(item, Mapping))  # fmt: skip
+        if q.type == "place" and isinstance(value, Mapping) and isinstance(value.get("text"), str):
+            # Typed text that names a gazetteer place: its name in the dossier's language,
+            # with the words as typed beside it (they are the record).
+            place_id, name = canonical_place(value, self.lang, self.g)
+            typed = value["text"]
+            if place_id is not None and name != typed:
+                return f"{name} ({typed})"
         return display_value(q, value, self.lang, self.places)
 
     def _mark(self, mark: Mapping[str, Any]) -> str:
@@ -207,7 +219,7 @@ def _header(w: _Writer) -> None:
     doc.key_values([
         (text("pseudonym", lang), pseudonym if isinstance(pseudonym, str) else "—"),
         (text("case_id", lang), rec.id),
-    ])  # fmt: skip
+    ], KEY_SHARE)  # fmt: skip
     if rec.conflict:
         doc.note(text("conflict", lang).format(n=len(rec.heads), rev=w.src.primary_revision))
 
@@ -273,7 +285,7 @@ def _followup(w: _Writer) -> None:
     rows = []
     for item in items:
         rows.append([w.value(c, item.get(c.id)) if c is not None else "" for c in columns])
-    w.doc.table(header, rows, col_widths=(35, 18, 18, 18, 40))
+    w.doc.table(header, rows, col_widths=(30, 18, 20, 26, 36))
 
 
 def _attachments(w: _Writer) -> None:
@@ -287,22 +299,22 @@ def _attachments(w: _Writer) -> None:
               "SHA-256"]  # fmt: skip
     rows = [
         [str(i), str(a.get("name") or ""), str(a.get("media_type") or ""),
-         _size(int(a.get("size") or 0), lang), str(a["sha256"])]
+         _size(int(a.get("size") or 0), lang), grouped_hash(str(a["sha256"]))]
         for i, a in enumerate(items, 1)
     ]  # fmt: skip
-    w.doc.table(header, rows, col_widths=(6, 40, 24, 20, 62))
+    w.doc.table(header, rows, col_widths=(5, 38, 22, 22, 60))
 
 
 def _record(w: _Writer, generated_at: datetime) -> None:
     lang, src = w.lang, w.src
     w.doc.heading(text("record", lang), 1)
     w.doc.key_values([
-        (text("revision", lang), src.primary_revision),
+        (text("revision", lang), grouped_hash(src.primary_revision)),
         (text("author", lang), display_fingerprint(src.author)),
         (text("protocol", lang), f"{src.protocol.id} v{src.protocol.version}"),
         (text("revisions", lang), str(len(src.record.revisions))),
         (text("generated", lang), generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
-    ])  # fmt: skip
+    ], KEY_SHARE)  # fmt: skip
 
 
 def build_dossier(
