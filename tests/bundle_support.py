@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,9 +162,12 @@ def case_dump(party: Party) -> str:
                 "SELECT id, case_id, waiting, signer_revoked, body, signature FROM revisions"))),
             "blobs": sorted(map(list, conn.execute(
                 "SELECT sha256, size, media_type, captured_at FROM blobs"))),
-            "chunks": sorted(map(list, conn.execute(
-                "SELECT b.sha256, c.seq, length(c.data), hex(c.data) FROM blob_chunks c "
-                "JOIN blobs b USING (blob_id)"))),
+            "chunks": sorted(
+                [sha, seq, hashlib.sha256(bytes(data)).hexdigest()]
+                for sha, seq, data in conn.execute(
+                    "SELECT b.sha256, c.seq, c.data FROM blob_chunks c JOIN blobs b USING (blob_id)"
+                )
+            ),
             "protocols": sorted(r[0] for r in conn.execute("SELECT sha256 FROM protocols")),
             "known": sorted(r[0] for r in conn.execute("SELECT fingerprint FROM known_devices")),
         }  # fmt: skip
@@ -287,3 +291,19 @@ def rebuild(
                        *records])  # fmt: skip
     payload = encrypt(plain, recipients)
     return seal(path, payload, outer_signer or author, comment)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_command(args: list[Any]) -> tuple[list[str], dict[str, str]]:
+    """(argv, env) for `intake-app ARGS` in a child process: fast KDF, no real keyring."""
+    env = dict(os.environ)
+    env.update(
+        INTAKE_TEST_FAST_KDF="1",
+        PYTEST_CURRENT_TEST=env.get("PYTEST_CURRENT_TEST", "cli subprocess"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    env.pop("INTAKE_VAULT", None)
+    return [sys.executable, "-m", "intake_app.cli", *map(str, args)], env
