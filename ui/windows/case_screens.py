@@ -66,6 +66,9 @@ class CaseScreens:
         self.interview.closed.connect(self.show_list)
         self.case_view.closed.connect(self.show_list)
         self.case_view.editRequested.connect(self.open_case)
+        # Dashboard (helper-11): built on first use. Dossier PDF from the case view.
+        self.dashboard: Any = None
+        self.case_view.dossierRequested.connect(self.export_dossier)
 
     def show_initial(self, resume: tuple[str, str | None] | None) -> None:
         if resume is not None:
@@ -100,6 +103,26 @@ class CaseScreens:
         self.case_view.show_case(case_id)
         self._window.stack.setCurrentWidget(self.case_view)
 
+    def show_dashboard(self) -> None:
+        if self.dashboard is None:
+            from ui.windows.dashboard_screen import DashboardScreen
+
+            window = self._window
+            self.dashboard = DashboardScreen(window.t, self._session, window.runner,
+                                             self.gazetteer, window)
+            self.dashboard.closed.connect(self.show_list)
+            self.screens.append(self.dashboard)
+            window.stack.addWidget(self.dashboard)
+        self.dashboard.refresh()  # new and imported cases since last time
+        self._window.stack.setCurrentWidget(self.dashboard)
+        self.dashboard.tabs.setFocus()
+
+    def export_dossier(self, case_id: str) -> None:
+        from ui.dossier_export import export_dossier
+
+        export_dossier(self._window, self._window.t, self._session, self._window.runner,
+                       case_id)
+
     def position(self) -> tuple[str, str | None] | None:
         if self._window.stack.currentWidget() is self.interview or \
                 self._window._privacy_return is self.interview:
@@ -113,6 +136,8 @@ class CaseScreens:
         self.interview.clear()
         self.case_list.clear()
         self.case_view.clear()
+        if self.dashboard is not None:
+            self.dashboard.clear()
         for screen in self.screens:
             self._window.stack.removeWidget(screen)
             screen.setParent(None)

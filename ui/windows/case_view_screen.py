@@ -28,6 +28,7 @@ def display_fingerprint(fingerprint: str) -> str:
 class CaseViewScreen(QWidget):
     closed = Signal()
     editRequested = Signal(str)
+    dossierRequested = Signal(str)  # helper-11: a PDF for a lawyer
 
     def __init__(self, translator: Translator, session: Session,
                  parent: QWidget | None = None) -> None:
@@ -56,6 +57,11 @@ class CaseViewScreen(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self._title, 1)
+        self.dossier_button = QPushButton(self)
+        self.dossier_button.setObjectName("dossierPdf")
+        self.dossier_button.clicked.connect(lambda: self.case_id and self.dossierRequested.emit(
+            self.case_id))
+        top.addWidget(self.dossier_button)
         top.addWidget(self.edit_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -102,6 +108,7 @@ class CaseViewScreen(QWidget):
         self._title.setText(t.tr("history.title"))
         self.back_button.setText(t.tr("interview.back"))
         self.edit_button.setText(t.tr("history.edit"))
+        self.dossier_button.setText(t.tr("dossier.action"))
         self.history.setHeaderLabels([t.tr("history.when"), t.tr("history.who"),
                                       t.tr("history.changed")])
         self.history.setAccessibleName(t.tr("history.title"))

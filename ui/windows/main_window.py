@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from intake_app.errors import IntakeError, KeyringUnavailable, VaultDamaged, WrongPassphrase
 from intake_app.paths import resolve_vault_dir
@@ -119,6 +119,17 @@ class MainWindow(QMainWindow):
         self.settings_action = action("settingsAction", QKeySequence("Ctrl+,"),
                                       self._show_settings)
         self.quit_action = action("quitAction", QKeySequence("Ctrl+Q"), self.close)
+        # Navigation (helper-11): the case list and the dashboard for every role; the
+        # dashboard is emphasised (bold) for coordinators. Shown only while unlocked.
+        self.cases_action = action("casesAction", QKeySequence("Ctrl+1"), self._show_cases)
+        self.dashboard_action = action("dashboardAction", QKeySequence("Ctrl+2"),
+                                       self._show_dashboard)
+        self.nav_bar = QToolBar(self)
+        self.nav_bar.setObjectName("navigationBar")
+        self.nav_bar.setMovable(False)
+        self.nav_bar.addAction(self.cases_action)
+        self.nav_bar.addAction(self.dashboard_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.nav_bar)
         self.vault_menu = self.menuBar().addMenu("")
         for act in (self.new_case_action, self.settings_action, self.lock_action,
                     self.privacy_action, self.panic_action, self.quit_action):
@@ -129,6 +140,12 @@ class MainWindow(QMainWindow):
         open_ = self.session is not None
         for act in (self.lock_action, self.new_case_action, self.privacy_action):
             act.setEnabled(open_)
+        self.nav_bar.setVisible(open_)
+        for act in (self.cases_action, self.dashboard_action):
+            act.setEnabled(open_)
+        font = self.dashboard_action.font()
+        font.setBold(self.session is not None and self.session.vault.identity.role == "coordinator")
+        self.dashboard_action.setFont(font)
 
     def retranslate(self) -> None:
         t = self.t
@@ -141,6 +158,9 @@ class MainWindow(QMainWindow):
         self.new_case_action.setText(t.tr("action.new_case"))
         self.settings_action.setText(t.tr("action.settings"))
         self.quit_action.setText(t.tr("action.quit"))
+        self.cases_action.setText(t.tr("action.cases"))
+        self.dashboard_action.setText(t.tr("action.dashboard"))
+        self.nav_bar.setWindowTitle(t.tr("nav.title"))
 
     # -- vault picking, creating, unlocking ------------------------------------------------
     def show_vault_picker(self) -> None:
@@ -279,6 +299,14 @@ class MainWindow(QMainWindow):
     def _new_case(self) -> None:
         if self.case_screens is not None and not self.privacy_on:
             self.case_screens.new_case()
+
+    def _show_cases(self) -> None:
+        if self.case_screens is not None and not self.privacy_on:
+            self.case_screens.show_list()
+
+    def _show_dashboard(self) -> None:
+        if self.case_screens is not None and not self.privacy_on:
+            self.case_screens.show_dashboard()
 
     def _show_settings(self) -> None:
         from ui.windows.settings_screen import SettingsScreen

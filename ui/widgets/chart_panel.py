@@ -1,0 +1,240 @@
+"""One dashboard panel: a bar chart (QtCharts) with the same numbers in a table beside it.
+
+The panel on screen shows exact counts. `render_png` draws a fresh copy for export: counts
+leave the vault there, so unless exact export is chosen, cells below 5 become "<5" in the
+table and zero-height bars in the chart (the core's small-cell and complementary suppression,
+`intake_app.reports.stats_csv.suppress_table`), with a line under the chart saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCharts import (
+    QAbstractBarSeries,
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QHorizontalBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMargins, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from intake_app.reports.stats_csv import SUPPRESSED, suppress_table
+from intake_app.reports.text_safety import visible
+
+# Calm, distinguishable colours (colour-blind safe, Okabe-Ito order).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7f7f7f")
+EXPORT_SIZE = (1400, 820)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[int, ...]
+    total: int | None = None  # the published total that the first `parts` cells partition
+    parts: int | None = None  # None: every cell
+    tooltip: str = ""  # the full name when `name` is a short one
+
+
+@dataclass(frozen=True)
+class PanelData:
+    """What one panel shows. Category and series names are already in the screen language."""
+
+    key: str
+    title: str
+    category_header: str
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    horizontal: bool = False
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def suppressed(self) -> list[list[int | str]]:
+        """Per series, each cell as exported: a count, or "<5"."""
+        out = []
+        for s in self.series:
+            split = len(s.values) if s.parts is None else s.parts
+            head = suppress_table({str(i): v for i, v in enumerate(s.values[:split])}, s.total)
+            rest = suppress_table({str(i): v for i, v in enumerate(s.values[split:])}, None)
+            out.append([head[str(i)] for i in range(split)]
+                       + [rest[str(i)] for i in range(len(s.values) - split)])
+        return out
+
+
+def _bar_series(data: PanelData, cells: list[list[int | str]]) -> QAbstractBarSeries:
+    series: QAbstractBarSeries = QHorizontalBarSeries() if data.horizontal else QBarSeries()
+    for number, (s, row) in enumerate(zip(data.series, cells, strict=True)):
+        bar_set = QBarSet(s.name)
+        bar_set.setColor(QColor(PALETTE[number % len(PALETTE)]))
+        for value in row:
+            bar_set.append(float(value) if isinstance(value, int) else 0.0)
+        series.append(bar_set)
+    return series
+
+
+def build_chart(data: PanelData, cells: list[list[int | str]]) -> QChart:
+    """A chart of `cells` (counts, or "<5" drawn as zero)."""
+    chart = QChart()
+    chart.setTitle(data.title)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    chart.legend().setVisible(len(data.series) > 1)
+    # Many series: a column of legend entries at the right keeps every name whole.
+    many = len(data.series) > 2
+    side = Qt.AlignmentFlag.AlignRight if many else Qt.AlignmentFlag.AlignBottom
+    chart.legend().setAlignment(side)
+    names = list(data.categories)
+    if data.horizontal:
+        # Reading order top to bottom: a horizontal chart draws the first category at the
+        # bottom, so hand it the categories and every series' values reversed.
+        names.reverse()
+        cells = [list(reversed(row)) for row in cells]
+    series = _bar_series(data, cells)
+    chart.addSeries(series)
+    axis_categories = QBarCategoryAxis()
+    axis_categories.append(names)
+    axis_values = QValueAxis()
+    numbers = [v for row in cells for v in row if isinstance(v, int)]
+    top = max(numbers, default=0)
+    axis_values.setRange(0, max(4, top + max(1, top // 8)))
+    axis_values.setLabelFormat("%d")
+    axis_values.applyNiceNumbers()
+    if data.horizontal:
+        chart.addAxis(axis_categories, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(axis_values, Qt.AlignmentFlag.AlignBottom)
+    else:
+        chart.addAxis(axis_categories, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(axis_values, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_categories)
+    series.attachAxis(axis_values)
+    return chart
+
+
+class ChartPanel(QWidget):
+    """A chart and its table side by side; `show_data` replaces both."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data: PanelData | None = None
+        self.view = QChartView(self)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumSize(420, 320)
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.table = QTableWidget(self)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setMinimumWidth(300)
+        self.note = QLabel(self)
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        row = QHBoxLayout()
+        row.addWidget(self.view, 3)
+        row.addWidget(self.table, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.note)
+
+    def show_data(self, data: PanelData) -> None:
+        self.data = data
+        exact: list[list[int | str]] = [list(s.values) for s in data.series]
+        old = self.view.chart()
+        self.view.setChart(build_chart(data, exact))
+        if old is not None:
+            old.deleteLater()
+        fill_table(self.table, data, exact)
+        self.note.setText(data.note)
+        self.note.setVisible(bool(data.note))
+
+    def clear(self) -> None:
+        self.data = None
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        old = self.view.chart()
+        self.view.setChart(QChart())
+        if old is not None:
+            old.deleteLater()
+        self.note.clear()
+
+
+def fill_table(table: QTableWidget, data: PanelData, cells: list[list[int | str]]) -> None:
+    table.clear()
+    table.setColumnCount(1 + len(data.series))
+    table.setRowCount(len(data.categories))
+    table.setHorizontalHeaderLabels([data.category_header, *(s.name for s in data.series)])
+    for column, s in enumerate(data.series, 1):
+        header = table.horizontalHeaderItem(column)
+        if header is not None and s.tooltip:
+            header.setToolTip(s.tooltip)
+    for r, name in enumerate(data.categories):
+        table.setItem(r, 0, QTableWidgetItem(visible(name, single_line=True)))
+        for c, column in enumerate(cells, 1):
+            value = column[r]
+            item = QTableWidgetItem(str(value))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    # Long names (red flags, Kazakh labels) wrap in the first column; the counts stay in view.
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, table.columnCount()):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    table.setWordWrap(True)
+    table.resizeRowsToContents()
+
+
+def render_png(data: PanelData, *, exact: bool, suppressed_note: str, exact_note: str,
+               context: str = "") -> bytes:  # fmt: skip
+    """The panel drawn for export (offscreen), as PNG bytes; suppressed unless `exact`."""
+    cells: list[list[int | str]] = (
+        [list(s.values) for s in data.series] if exact else data.suppressed()
+    )
+    panel = QWidget()
+    panel.setObjectName("exportPanel")
+    panel.setStyleSheet("QWidget#exportPanel { background: white; }")
+    view = QChartView(build_chart(data, cells), panel)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    table = QTableWidget(panel)
+    table.verticalHeader().setVisible(False)
+    fill_table(table, data, cells)
+    lines = [context, exact_note if exact else suppressed_note]
+    note = QLabel("\n".join(line for line in lines if line), panel)
+    note.setWordWrap(True)
+    note.setTextFormat(Qt.TextFormat.PlainText)
+    row = QHBoxLayout()
+    row.addWidget(view, 3)
+    row.addWidget(table, 2)
+    layout = QVBoxLayout(panel)
+    layout.addLayout(row, 1)
+    layout.addWidget(note)
+    panel.resize(*EXPORT_SIZE)
+    panel.ensurePolished()
+    layout.activate()
+    pixmap = panel.grab()
+    raw = QByteArray()
+    buffer = QBuffer(raw)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    pixmap.save(buffer, "PNG")
+    buffer.close()
+    panel.deleteLater()
+    return bytes(raw.data())
+
+
+__all__ = ["SUPPRESSED", "ChartPanel", "PanelData", "Series", "render_png"]
