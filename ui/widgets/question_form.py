@@ -50,7 +50,9 @@ def build_editor(question: Any, ctx: FormContext, parent: QWidget | None = None)
     if kind == "group":
         return GroupEditor(question, ctx, parent)
     if kind == "bodymap":
-        return BodyMapEditor(question, ctx, parent)
+        from ui.widgets.body_map import BodyMapEditor as BodyDiagramEditor  # front/back outlines
+
+        return BodyDiagramEditor(question, ctx, parent)
     if kind == "place":
         return PlaceEditor(question, ctx.pick, ctx.tr, parent, gazetteer=ctx.gazetteer,
                            lang=ctx.lang)

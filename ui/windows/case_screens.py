@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QWidget
 from ui import case_services
 from ui.windows.case_list_screen import CaseListScreen
 from ui.windows.case_view_screen import CaseViewScreen
+from ui.windows.due_screen import DueScreen
 from ui.windows.interview_screen import InterviewScreen
+from ui.windows.transcription import TranscriptionMode
 
 if TYPE_CHECKING:
     from ui.session import Session
@@ -57,7 +59,10 @@ class CaseScreens:
                                         cities=cities, city_name=city_name, parent=window)
         self.interview = InterviewScreen(t, session, window.runner, self.gazetteer, window)
         self.case_view = CaseViewScreen(t, session, window)
-        self.screens: list[QWidget] = [self.case_list, self.interview, self.case_view]
+        # Field work (helper-13): paper-form transcription on the interview screen, due tasks.
+        self.transcription = TranscriptionMode(t, self.interview)
+        self.due = DueScreen(t, session, parent=window)
+        self.screens: list[QWidget] = [self.case_list, self.interview, self.case_view, self.due]
         for screen in self.screens:
             window.stack.addWidget(screen)
         self.case_list.openCase.connect(self.open_case)
@@ -69,6 +74,8 @@ class CaseScreens:
         # Dashboard (helper-11): built on first use. Dossier PDF from the case view.
         self.dashboard: Any = None
         self.case_view.dossierRequested.connect(self.export_dossier)
+        self.due.closed.connect(self.show_list)
+        self.due.openCase.connect(self.open_case)
 
     def show_initial(self, resume: tuple[str, str | None] | None) -> None:
         if resume is not None:
@@ -91,7 +98,21 @@ class CaseScreens:
     def open_case(self, case_id: str) -> None:
         self._open(case_id, None)
 
+    def new_paper_case(self) -> None:
+        """A new case typed in from a paper form (transcription mode)."""
+        if self.interview.editing is not None:
+            self.interview.commit()
+            self.interview.clear()
+        self.transcription.start_new()
+        self._window.stack.setCurrentWidget(self.interview)
+
+    def show_due(self) -> None:
+        self.due.refresh()
+        self._window.stack.setCurrentWidget(self.due)
+        self.due.table.setFocus()
+
     def _open(self, case_id: str | None, section_id: str | None) -> None:
+        self.transcription.stop()
         if self.interview.editing is not None:
             self.interview.commit()
             self.interview.clear()
@@ -133,6 +154,8 @@ class CaseScreens:
         self.interview.commit()
 
     def destroy(self) -> None:
+        self.transcription.stop()
+        self.due.clear()
         self.interview.clear()
         self.case_list.clear()
         self.case_view.clear()

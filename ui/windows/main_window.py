@@ -116,6 +116,10 @@ class MainWindow(QMainWindow):
         self.panic_action = action("panicAction", PANIC_KEY, self.panic)
         self.privacy_action = action("privacyAction", PRIVACY_KEY, self.toggle_privacy)
         self.new_case_action = action("newCaseAction", QKeySequence("Ctrl+N"), self._new_case)
+        self.new_paper_case_action = action("newPaperCaseAction", QKeySequence("Ctrl+Shift+N"),
+                                            lambda: self._on_cases("new_paper_case"))
+        self.due_action = action("dueAction", QKeySequence("Ctrl+D"),
+                                 lambda: self._on_cases("show_due"))
         self.settings_action = action("settingsAction", QKeySequence("Ctrl+,"),
                                       self._show_settings)
         self.quit_action = action("quitAction", QKeySequence("Ctrl+Q"), self.close)
@@ -131,14 +135,16 @@ class MainWindow(QMainWindow):
         self.nav_bar.addAction(self.dashboard_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.nav_bar)
         self.vault_menu = self.menuBar().addMenu("")
-        for act in (self.new_case_action, self.settings_action, self.lock_action,
+        for act in (self.new_case_action, self.new_paper_case_action, self.due_action,
+                    self.settings_action, self.lock_action,
                     self.privacy_action, self.panic_action, self.quit_action):
             self.vault_menu.addAction(act)
         self._update_actions()
 
     def _update_actions(self) -> None:
         open_ = self.session is not None
-        for act in (self.lock_action, self.new_case_action, self.privacy_action):
+        for act in (self.lock_action, self.new_case_action, self.privacy_action,
+                    self.new_paper_case_action, self.due_action):
             act.setEnabled(open_)
         self.nav_bar.setVisible(open_)
         for act in (self.cases_action, self.dashboard_action):
@@ -156,6 +162,8 @@ class MainWindow(QMainWindow):
         self.panic_action.setText(t.tr("action.panic"))
         self.privacy_action.setText(t.tr("action.privacy"))
         self.new_case_action.setText(t.tr("action.new_case"))
+        self.new_paper_case_action.setText(t.tr("action.new_paper_case"))
+        self.due_action.setText(t.tr("action.due"))
         self.settings_action.setText(t.tr("action.settings"))
         self.quit_action.setText(t.tr("action.quit"))
         self.cases_action.setText(t.tr("action.cases"))
@@ -299,6 +307,10 @@ class MainWindow(QMainWindow):
     def _new_case(self) -> None:
         if self.case_screens is not None and not self.privacy_on:
             self.case_screens.new_case()
+
+    def _on_cases(self, method: str) -> None:
+        if self.case_screens is not None and not self.privacy_on:
+            getattr(self.case_screens, method)()
 
     def _show_cases(self) -> None:
         if self.case_screens is not None and not self.privacy_on:
