@@ -69,12 +69,20 @@ def trust(holder: Party, *others: Party) -> None:
         vault.close()
 
 
+# Consent to share with every recipient category by name (issue 8: export sends a case only
+# where `consent.share.<category>` allows it); tests of consent itself pass their own.
+SHARE_NAMED = {"consent.interview": "yes", **{
+    f"consent.share.{c}": "named"
+    for c in ("coalition", "lawyer", "prosecutor", "ombudsman", "un_sr")}}  # fmt: skip
+
+
 def new_case(party: Party, answers: dict[str, Any] | None = None) -> str:
     vault = party.open()
     try:
-        return CaseStore(vault).new_case(
-            answers or {"victim.pseudonym": f"P-{os.urandom(2).hex()}"}
-        )
+        given = answers or {"victim.pseudonym": f"P-{os.urandom(2).hex()}"}
+        if not any(k.startswith("consent.") for k in given):
+            given = {**SHARE_NAMED, **given}
+        return CaseStore(vault).new_case(given)
     finally:
         vault.close()
 
@@ -82,6 +90,8 @@ def new_case(party: Party, answers: dict[str, Any] | None = None) -> str:
 def save(party: Party, case_id: str, answers: dict[str, Any]) -> str:
     vault = party.open()
     try:
+        if not any(k.startswith("consent.") for k in answers):
+            answers = {**SHARE_NAMED, **answers}
         return CaseStore(vault).save(case_id, answers)
     finally:
         vault.close()

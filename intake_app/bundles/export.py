@@ -293,7 +293,7 @@ def _commit(vault: Vault, manifest: mf.Manifest, plan: ExportPlan, payload_sha: 
             " VALUES (?, ?, ?, ?)",
             [
                 (rev_id, r.fingerprint, manifest.bundle_id, now)
-                for rev_id in plan.revision_ids
+                for rev_id in [*plan.revision_ids, *plan.tombstone_ids]
                 for r in plan.recipients
             ],
         )

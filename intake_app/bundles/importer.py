@@ -51,6 +51,7 @@ from intake_app.errors import (
 )
 from intake_app.identity.card import IdentityCard, InvalidCard, parse_card
 from intake_app.identity.trust import TrustRegistry, admit, record_seen, seen_status
+from intake_app.lifecycle import receipts, tombstone
 from intake_app.progress import CancelToken, Progress
 from intake_app.vault import Vault
 from intake_app.vault.audit import utc_now
@@ -96,6 +97,9 @@ class ImportSession:
         self.attachments_needed: set[str] = set()
         self.blobs = 0
         self.warnings: list[str] = []
+        # Retraction and receipts (intake_app.lifecycle, issue 8).
+        self.gate = tombstone.ImportGate(conn, store.shelf, self._author_key)
+        self.receipts: list[str] = []
 
     # ---- PayloadConsumer ----------------------------------------------------------------
 
@@ -105,7 +109,9 @@ class ImportSession:
             raise _refuse("its manifest is not signed (the signature must follow it)")
         if self._index >= 2:
             entry = self._expected(name, size)
-        sink = BlobSink(self._conn, max_size=size) if entry and entry.kind == mf.KIND_BLOB else None
+        sink = None
+        if entry and entry.kind == mf.KIND_BLOB:
+            sink = self.gate.blob_sink(entry.key, size) or BlobSink(self._conn, max_size=size)
         self._current = _Member(entry, name, sink)
 
     def data(self, chunk: bytes) -> None:
@@ -191,6 +197,7 @@ class ImportSession:
             held = self._conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,))
             if held.fetchone() is None:
                 raise _refuse("a revision names an attachment that the bundle does not carry")
+        self.gate.finish()
 
     # ---- using members ------------------------------------------------------------------
 
@@ -206,6 +213,12 @@ class ImportSession:
             self._use_card(entry, data)
         elif entry.kind == mf.KIND_PROTOCOL:
             self._use_protocol(data)
+        elif entry.kind == mf.KIND_TOMBSTONE:
+            self.gate.accept(entry.key, data)
+        elif entry.kind == mf.KIND_RECEIPT:
+            assert self.manifest is not None
+            self.receipts.append(receipts.accept(self._vault, self._conn, entry.key, data,
+                                                 self._outer.signer, self.manifest))  # fmt: skip
         else:
             self._use_revision(entry, data)
 
@@ -276,6 +289,7 @@ class ImportSession:
         )
         self.revision_ids.append(revision.id)
         self.case_ids.add(revision.case_id)
+        revision = self.gate.admit(revision)
         if self._store.insert_verified_revision(self._conn, revision, signer_revoked=revoked):
             self.new_revisions.append(revision.id)
             self.attachments_needed.update(a["sha256"] for a in revision.attachments)
@@ -391,6 +405,8 @@ def import_bundle(
                         outer.bundle_id)  # fmt: skip
             vault.audit(conn, "bundle.import", f"{outer.bundle_id}:{outer.payload_sha256}")
             _fill(result, conn, session, outer)
+        if session.gate.touched:
+            tombstone.scrub_wal(conn)
     return result
 
 
@@ -443,4 +459,7 @@ def _fill(result: ImportResult, conn: Any, session: ImportSession, outer: OuterC
     gaps = device_gaps(conn, outer.signer.fingerprint)
     result.gaps = {outer.signer.fingerprint: gaps} if gaps else {}
     result.withheld = session.manifest.withheld
+    result.payload_sha256 = outer.payload_sha256
+    result.received = receipts.received_items(session.manifest, session.gate.tombstones)
+    result.receipts = list(session.receipts)
     result.warnings = sorted(set(session.warnings))

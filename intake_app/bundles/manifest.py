@@ -6,7 +6,9 @@ manifest.json is canonical JSON (RFC 8785):
      "seq": <n>, "created_at": "YYYY-MM-DDTHH:MM:SS.mmmZ", "withheld": <count>,
      "members": [{"kind", "path", "sha256", "size"}, ...]}
 `members` lists every member after manifest.json and manifest.json.minisig, in stream
-order: identity cards, then protocol files, then revisions, then attachments (blobs).
+order: identity cards, then protocol files, then tombstones, then receipts, then revisions,
+then attachments (blobs). Tombstones and receipts (issue 8, additive) are signed records
+`{"id", "body", "signature"}` (intake_app.lifecycle).
 The outer signature's trusted comment is exactly `intake-bundle-v1 id=<id> seq=<n>`.
 """
 
@@ -36,14 +38,20 @@ KIND_CARD = "card"
 KIND_PROTOCOL = "protocol"
 KIND_REVISION = "revision"
 KIND_BLOB = "blob"
+KIND_TOMBSTONE = "tombstone"
+KIND_RECEIPT = "receipt"
 # Stream order: authors' cards and protocols first, so each revision can be checked (and
-# indexed) the moment it arrives; attachments last.
-KIND_ORDER = {KIND_CARD: 0, KIND_PROTOCOL: 1, KIND_REVISION: 2, KIND_BLOB: 3}
+# indexed) the moment it arrives; tombstones before revisions, so a revision of a retracted
+# case is erased before it is stored; attachments last.
+KIND_ORDER = {KIND_CARD: 0, KIND_PROTOCOL: 1, KIND_TOMBSTONE: 2, KIND_RECEIPT: 3,
+              KIND_REVISION: 4, KIND_BLOB: 5}  # fmt: skip
 _PATHS = {
     KIND_CARD: re.compile(r"cards/([A-Z2-7]{32})\.json\Z"),
     KIND_PROTOCOL: re.compile(r"protocols/([0-9a-f]{64})\.yaml\Z"),
     KIND_REVISION: re.compile(r"revisions/([0-9a-f]{64})\.json\Z"),
     KIND_BLOB: re.compile(r"blobs/([0-9a-f]{64})\Z"),
+    KIND_TOMBSTONE: re.compile(r"tombstones/([0-9a-f]{64})\.json\Z"),
+    KIND_RECEIPT: re.compile(r"receipts/([0-9a-f]{64})\.json\Z"),
 }
 _KEYS = frozenset(
     {"format", "major", "minor", "bundle_id", "author", "recipients", "seq", "created_at",
@@ -128,6 +136,8 @@ def path_for(kind: str, key: str) -> str:
         KIND_PROTOCOL: f"protocols/{key}.yaml",
         KIND_REVISION: f"revisions/{key}.json",
         KIND_BLOB: f"blobs/{key}",
+        KIND_TOMBSTONE: f"tombstones/{key}.json",
+        KIND_RECEIPT: f"receipts/{key}.json",
     }[kind]
     if not _PATHS[kind].match(path):
         raise ValueError(f"not a valid {kind} key")

@@ -33,6 +33,10 @@ class ImportResult:
     gaps: dict[str, list[list[int]]] = field(default_factory=dict)
     withheld: int = 0
     warnings: list[str] = field(default_factory=list)
+    # For a receipt (intake_app.lifecycle.receipts; not part of `import --json`):
+    payload_sha256: str = ""
+    received: dict[str, list[str]] = field(default_factory=dict)  # kind -> ids / hashes
+    receipts: list[str] = field(default_factory=list)  # receipts this bundle carried
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -1,8 +1,9 @@
 """What an export carries: recipients, the revisions not yet sent to them (or whole cases),
 and everything those revisions need: their authors' cards, protocols and attachments.
 
-The per-recipient consent filter (`consent.share.<category>`) plugs in as
-`select_for_recipients`; the rest of the export does not change when it lands.
+The per-recipient consent filter (`consent.share.<category>`) is intake_app.lifecycle.consent:
+cases go as they are, as anonymised views (intake_app.lifecycle.anonymise), or are withheld
+with a reason; tombstones of cases that went to a recipient travel with the next bundle.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class ExportPlan:
     revision_ids: list[str]
     members: list[PlannedMember] = field(default_factory=list)
     withheld: list[tuple[str, str]] = field(default_factory=list)
+    tombstone_ids: list[str] = field(default_factory=list)
 
     @property
     def attachment_count(self) -> int:
@@ -129,13 +131,14 @@ def _resolve_one(registry: TrustRegistry, target: str) -> Recipient:
 def select_for_recipients(
     conn: Any, case_ids: Sequence[str], recipients: Sequence[Recipient]
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """The consent filter: (case ids to include, [(case id, reason withheld)]).
+    """The consent filter: (case ids that may go as they are, [(case id, reason withheld)]).
 
-    Every recipient must be allowed a case for it to be included. Consent-at-export
-    (`consent.share.<category>`, issue 8) replaces this body; for now every case goes.
+    Cases that may go only anonymised are in neither list (see lifecycle.consent.decide).
     """
-    del conn, recipients  # used by the consent filter
-    return sorted(set(case_ids)), []
+    from intake_app.lifecycle import consent
+
+    decision = consent.decide(conn, case_ids, [r.category for r in recipients])
+    return decision.named, decision.withheld
 
 
 def _unsent(conn: Any, recipients: Sequence[Recipient]) -> list[tuple[str, str]]:
@@ -165,32 +168,56 @@ def plan_export(
 ) -> ExportPlan:
     """Choose the revisions (unsent by default, else the given cases' full histories) and
     list the members that carry them, with sizes and hashes, in stream order."""
+    from intake_app.cases.protocols import ProtocolShelf
+    from intake_app.lifecycle import anonymise, consent, tombstone
+
     conn = vault.conn
     candidates = _case_revisions(conn, case_ids) if case_ids else _unsent(conn, recipients)
-    included, withheld = select_for_recipients(conn, sorted({c for c, _ in candidates}), recipients)
-    keep = set(included)
+    shelf = ProtocolShelf()
+    decision = consent.decide(
+        conn, sorted({c for c, _ in candidates}), [r.category for r in recipients], shelf
+    )
+    keep = set(decision.named)
     rev_ids = sorted({r for c, r in candidates if c in keep})
-    if not rev_ids:
+    fps = [r.fingerprint for r in recipients]
+    views, unviewable = anonymise.views_for_export(
+        vault, shelf, decision.anonymous, fps, resend=bool(case_ids)
+    )
+    withheld = sorted(decision.withheld + unviewable)
+    tombs = tombstone.tombstones_to_send(conn, fps, case_ids)
+    if not rev_ids and not views and not tombs:
         if withheld:
             raise IntakeError(
-                f"Nothing to send: all {len(withheld)} case(s) were withheld for lack of consent."
+                f"Nothing to send: all {len(withheld)} case(s) were withheld "
+                f"({withheld[0][1]}{'; ...' if len(withheld) > 1 else ''})."
             )
         raise IntakeError(
             "Nothing to send: every revision was already sent to these recipients "
             "(name cases with --case to send them again)."
         )
-    revisions = [graph.load_revision(conn, r) for r in rev_ids]
+    revisions = [graph.load_revision(conn, r) for r in rev_ids] + views
     revisions.sort(key=lambda r: (r.case_id, r.created_at, r.id))
-    plan = ExportPlan(recipients, sorted(keep), [r.id for r in revisions], withheld=withheld)
-    authors = sorted({r.author for r in revisions})
+    view_ids = {v.id for v in views}
+    plan = ExportPlan(
+        recipients, sorted(keep | {v.case_id for v in views}), [r.id for r in revisions],
+        withheld=withheld, tombstone_ids=[t.id for t in tombs],
+    )  # fmt: skip
+    authors = sorted({r.author for r in revisions} | {t.author for t in tombs})
     protocols = sorted({r.protocol["sha256"] for r in revisions})
     blobs = sorted({a["sha256"] for r in revisions for a in r.attachments})
     for fp in authors:
         plan.members.append(_record(mf.KIND_CARD, fp, _card_producer(vault, fp)))
     for sha in protocols:
         plan.members.append(_record(mf.KIND_PROTOCOL, sha, _protocol_producer(conn, sha)))
+    for tomb in tombs:
+        plan.members.append(_record(mf.KIND_TOMBSTONE, tomb.id, tomb.record.to_member))
     for rev in revisions:
-        plan.members.append(_record(mf.KIND_REVISION, rev.id, _revision_producer(conn, rev.id)))
+        produce = (
+            _fixed(revision_record(rev.body_bytes, rev.signature, rev.id))
+            if rev.id in view_ids
+            else _revision_producer(conn, rev.id)
+        )
+        plan.members.append(_record(mf.KIND_REVISION, rev.id, produce))
     for sha in blobs:
         row = conn.execute("SELECT size FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
         if row is None:
@@ -208,6 +235,10 @@ def _record(kind: str, key: str, produce: Callable[[], bytes]) -> PlannedMember:
     data = produce()
     entry = mf.MemberEntry(kind, mf.path_for(kind, key), sha256_hex(data), len(data))
     return PlannedMember(entry, produce)
+
+
+def _fixed(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
 
 
 def _card_producer(vault: Vault, fp: str) -> Callable[[], bytes]:

@@ -27,6 +27,9 @@ BODY_KEYS = frozenset(
     {"case_id", "parents", "author", "created_at", "protocol", "answers", "attachments"}
 )
 ATTACHMENT_KEYS = frozenset({"sha256", "size", "media_type", "name", "captured_at"})
+# Optional: an anonymised view made for export (intake_app.lifecycle.anonymise) says so here.
+DERIVED_KEY = "derived_from"
+_DERIVED_KEYS = frozenset({"view", "attachments_left_out"})
 # A revision holds answers, not files: 8 MiB leaves room for several 1 MB narratives.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -185,7 +188,7 @@ def parse_body(body_bytes: bytes) -> dict[str, Any]:
         raise _refuse("it is not valid UTF-8 JSON") from exc
     except RecursionError as exc:
         raise _refuse("its JSON is nested too deeply") from exc
-    if not isinstance(body, dict) or set(body) != BODY_KEYS:
+    if not isinstance(body, dict) or set(body) - {DERIVED_KEY} != BODY_KEYS:
         raise _refuse("its fields are not those of a revision")
     if _depth(body) > MAX_JSON_DEPTH:
         raise _refuse("its JSON is nested too deeply")
@@ -229,6 +232,16 @@ def _check_shape(body: dict[str, Any]) -> None:
         raise _refuse("its protocol reference is malformed")
     if not isinstance(body["answers"], dict):
         raise _refuse("its answers are not a JSON object")
+    if DERIVED_KEY in body:
+        derived = body[DERIVED_KEY]
+        if (
+            not isinstance(derived, dict)
+            or set(derived) != _DERIVED_KEYS
+            or derived["view"] != "anonymised"
+            or type(derived["attachments_left_out"]) is not int
+            or derived["attachments_left_out"] < 0
+        ):
+            raise _refuse("its derived_from field is malformed")
     attachments = body["attachments"]
     if not isinstance(attachments, list):
         raise _refuse("its attachment list is malformed")
