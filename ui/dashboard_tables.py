@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from intake_app.reports.stats import THEMES
 from intake_app.reports.text_safety import visible
 from ui.i18n import Translator
 from ui.widgets.chart_panel import PanelData, Series
@@ -103,7 +104,7 @@ def status(t: Translator, stats: Mapping[str, Any]) -> PanelData:
     keys = known + other
     names = [t.tr(f"status.{k}") if k in STATUS_ORDER else t.tr("dash.not_recorded")
              if k == "not_recorded" else k for k in keys]  # fmt: skip
-    themes = list(stats["themes"])
+    themes = [k for k in THEMES if k in stats["themes"]]
     return PanelData(
         key="status", title=t.tr("dash.status.title"), category_header=t.tr("dash.group"),
         categories=tuple(names + [t.tr(f"dash.theme.{k}") for k in themes]),
