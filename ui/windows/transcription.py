@@ -75,7 +75,11 @@ class TranscriptionMode(QObject):
     def date_problem(self) -> str | None:
         """Why the visit date is not yet usable (missing, malformed, after today), or None."""
         editing = self.interview.editing
-        date = editing.answers.get(DATE) if editing is not None else None
+        page = self.interview.page
+        row = page.rows.get(DATE) if page is not None else None
+        # The row holds what was just typed; the answers catch up after a short delay.
+        date = row.value() if row is not None else (
+            editing.answers.get(DATE) if editing is not None else None)
         if not isinstance(date, str) or not date:
             return self._t.tr("transcribe.need_date")
         try:
