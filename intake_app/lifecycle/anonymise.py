@@ -107,11 +107,15 @@ def _view_attachments(
         info = blob_info(conn, copy)
         assert info is not None
         mapping[sha] = copy
-        entries.append({
-            "sha256": copy, "size": info.size, "media_type": media_type,
-            "name": f"photo-{len(entries) + 1}{_EXTENSIONS[media_type]}",
-            "captured_at": item.get("captured_at"),
-        })  # fmt: skip
+        entries.append(
+            {
+                "sha256": copy,
+                "size": info.size,
+                "media_type": media_type,
+                "name": f"photo-{len(entries) + 1}{_EXTENSIONS[media_type]}",
+                "captured_at": item.get("captured_at"),
+            }
+        )
     for sha in redact.hashes_in(head.answers) - set(mapping):
         mapping[sha] = None  # named by answers but not an attachment of the record
     return entries, mapping, left_out

@@ -22,9 +22,20 @@ READ_SIZE = 256 * 1024
 MAX_PNG_CHUNK = 2**31 - 1
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_KEEP = frozenset(
-    {b"IHDR", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"pHYs",
-     b"IDAT", b"IEND"}
-)  # fmt: skip
+    {
+        b"IHDR",
+        b"PLTE",
+        b"tRNS",
+        b"gAMA",
+        b"cHRM",
+        b"sRGB",
+        b"sBIT",
+        b"bKGD",
+        b"pHYs",
+        b"IDAT",
+        b"IEND",
+    }
+)
 STRIPPABLE = ("image/jpeg", "image/png")
 
 

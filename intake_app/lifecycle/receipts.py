@@ -35,8 +35,19 @@ from intake_app.vault.audit import utc_now
 
 FORMAT = "intake-receipt-v1"
 DOMAIN = b"intake-receipt-v1\x00"
-_BODY_KEYS = frozenset({"format", "bundle_id", "payload_sha256", "author", "recipient",
-                        "received_at", "revisions", "tombstones", "attachments"})  # fmt: skip
+_BODY_KEYS = frozenset(
+    {
+        "format",
+        "bundle_id",
+        "payload_sha256",
+        "author",
+        "recipient",
+        "received_at",
+        "revisions",
+        "tombstones",
+        "attachments",
+    }
+)
 _LISTS = {"revisions": "revision", "tombstones": "tombstone", "attachments": "attachment"}
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
@@ -69,10 +80,15 @@ class ReceiptWritten:
 
 def make_receipt(identity: Any, result: Any) -> SignedRecord:
     """The signed receipt for an import `result` (an ImportResult)."""
-    body = {"format": FORMAT, "bundle_id": result.bundle_id,
-            "payload_sha256": result.payload_sha256, "author": result.author,
-            "recipient": identity.fingerprint, "received_at": utc_now_ms(),
-            **{name: list(result.received.get(name, [])) for name in _LISTS}}  # fmt: skip
+    body = {
+        "format": FORMAT,
+        "bundle_id": result.bundle_id,
+        "payload_sha256": result.payload_sha256,
+        "author": result.author,
+        "recipient": identity.fingerprint,
+        "received_at": utc_now_ms(),
+        **{name: list(result.received.get(name, [])) for name in _LISTS},
+    }
     return sign_record(body, DOMAIN, identity.sign)
 
 
@@ -104,8 +120,9 @@ def write_receipt(vault: Vault, result: Any, out_path: Path) -> ReceiptWritten:
         raise NotFound("The bundle's author is not a trusted contact; no receipt can be sent.")
     identity = vault.identity
     receipt = make_receipt(identity, result)
-    addressee = Recipient(contact.fingerprint, contact.name, contact.category,
-                          contact.age_recipient)  # fmt: skip
+    addressee = Recipient(
+        contact.fingerprint, contact.name, contact.category, contact.age_recipient
+    )
     card_bytes = card_of(identity).to_bytes()
     members: list[PlannedMember] = [
         _record(mf.KIND_CARD, identity.fingerprint, lambda: card_bytes),
@@ -114,10 +131,13 @@ def write_receipt(vault: Vault, result: Any, out_path: Path) -> ReceiptWritten:
     plan = ExportPlan([addressee], [], [], members=members)
     seq = int(vault.conn.execute("SELECT next_sequence FROM device_identity").fetchone()[0])
     manifest = mf.Manifest(
-        bundle_id=mf.new_bundle_id(), author=identity.fingerprint,
-        recipients=tuple(sorted({identity.fingerprint, contact.fingerprint})), seq=seq,
-        created_at=utc_now_ms(), members=tuple(m.entry for m in members),
-    )  # fmt: skip
+        bundle_id=mf.new_bundle_id(),
+        author=identity.fingerprint,
+        recipients=tuple(sorted({identity.fingerprint, contact.fingerprint})),
+        seq=seq,
+        created_at=utc_now_ms(),
+        members=tuple(m.entry for m in members),
+    )
     manifest_bytes = manifest.to_bytes()
     signature = ex.sign_manifest(identity, manifest_bytes, manifest.trusted_comment)
     folder = out_path.parent
@@ -164,8 +184,9 @@ def _check_body(body: dict[str, Any]) -> None:
         raise bad("has a malformed time stamp")
     for name in _LISTS:
         items = body[name]
-        if not isinstance(items, list) or not all(isinstance(i, str) and _HEX64.match(i)
-                                                   for i in items):  # fmt: skip
+        if not isinstance(items, list) or not all(
+            isinstance(i, str) and _HEX64.match(i) for i in items
+        ):
             raise bad(f"has a malformed {name} list")
 
 
@@ -186,14 +207,23 @@ def accept(
     conn.execute(
         "INSERT OR IGNORE INTO receipts (id, recipient, bundle_id, body, signature, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (record.id, signer.fingerprint, body["bundle_id"], record.body_bytes, record.signature,
-         utc_now()),
-    )  # fmt: skip
+        (
+            record.id,
+            signer.fingerprint,
+            body["bundle_id"],
+            record.body_bytes,
+            record.signature,
+            utc_now(),
+        ),
+    )
     conn.executemany(
         "INSERT OR IGNORE INTO deliveries (item, kind, recipient, receipt) VALUES (?, ?, ?, ?)",
-        [(item, kind, signer.fingerprint, record.id)
-         for name, kind in _LISTS.items() for item in body[name]],
-    )  # fmt: skip
+        [
+            (item, kind, signer.fingerprint, record.id)
+            for name, kind in _LISTS.items()
+            for item in body[name]
+        ],
+    )
     return record.id
 
 

@@ -33,9 +33,12 @@ class SignedRecord:
     def to_member(self) -> bytes:
         """The bundle member bytes of this record."""
         return canonical_json(
-            {"id": self.id, "body": self.body,
-             "signature": base64.b64encode(self.signature).decode("ascii")}
-        )  # fmt: skip
+            {
+                "id": self.id,
+                "body": self.body,
+                "signature": base64.b64encode(self.signature).decode("ascii"),
+            }
+        )
 
 
 def sign_record(

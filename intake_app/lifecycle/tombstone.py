@@ -77,8 +77,13 @@ def make_tombstone(
     """A new tombstone for `case_id`, signed by this device."""
     if scope not in SCOPES:
         raise ValueError("unknown tombstone scope")
-    body = {"format": FORMAT, "case_id": case_id, "scope": scope,
-            "author": identity.fingerprint, "created_at": created_at or utc_now_ms()}  # fmt: skip
+    body = {
+        "format": FORMAT,
+        "case_id": case_id,
+        "scope": scope,
+        "author": identity.fingerprint,
+        "created_at": created_at or utc_now_ms(),
+    }
     return Tombstone(sign_record(body, DOMAIN, identity.sign))
 
 
@@ -122,10 +127,17 @@ def store_tombstone(conn: Any, tombstone: Tombstone) -> bool:
     cur = conn.execute(
         "INSERT OR IGNORE INTO tombstones (id, case_id, scope, author, created_at, body,"
         " signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (tombstone.id, tombstone.case_id, tombstone.scope, tombstone.author,
-         tombstone.created_at, tombstone.record.body_bytes, tombstone.record.signature,
-         utc_now()),
-    )  # fmt: skip
+        (
+            tombstone.id,
+            tombstone.case_id,
+            tombstone.scope,
+            tombstone.author,
+            tombstone.created_at,
+            tombstone.record.body_bytes,
+            tombstone.record.signature,
+            utc_now(),
+        ),
+    )
     return bool(cur.rowcount)
 
 
@@ -141,8 +153,10 @@ def load_tombstone(conn: Any, tombstone_id: str) -> Tombstone:
 
 def case_scope(conn: Any, case_id: str) -> str | None:
     """The strongest tombstone scope held for the case: 'case', 'identifying' or None."""
-    rows = {r[0] for r in conn.execute(
-        "SELECT DISTINCT scope FROM tombstones WHERE case_id = ?", (case_id,))}  # fmt: skip
+    rows = {
+        r[0]
+        for r in conn.execute("SELECT DISTINCT scope FROM tombstones WHERE case_id = ?", (case_id,))
+    }
     if SCOPE_CASE in rows:
         return SCOPE_CASE
     return SCOPE_IDENTIFYING if rows else None
@@ -242,8 +256,9 @@ def _erase_views(conn: Any, case_id: str, scope: str) -> set[str]:
             continue
         dropped |= {a["sha256"] for a in body.get("attachments", [])}
         erased = {**body, "answers": {}, "attachments": [], ERASED_KEY: SCOPE_CASE}
-        conn.execute("UPDATE anonymised_views SET body = ? WHERE id = ?",
-                     (canonical_json(erased), view_id))  # fmt: skip
+        conn.execute(
+            "UPDATE anonymised_views SET body = ? WHERE id = ?", (canonical_json(erased), view_id)
+        )
     return dropped
 
 
