@@ -8,18 +8,17 @@ equivocation), with one line on stderr.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
 from intake_app.bundles.export import export_bundle
 from intake_app.bundles.importer import import_bundle
+from intake_app.bundles.merge import ImportResult
 from intake_app.bundles.verify import STATUS_REVOKED, verify_bundle
 from intake_app.cli.commands.case_cmds import case_id_arg
 from intake_app.cli.framework import Context, Subparsers, print_json
 from intake_app.errors import BundleRefused, IntakeError
-
-RECEIPTS_MODULE = "intake_app.lifecycle.receipts"
+from intake_app.lifecycle.receipts import write_receipt
 
 
 def register(subparsers: Subparsers) -> None:
@@ -47,7 +46,9 @@ def register(subparsers: Subparsers) -> None:
     )
     imp.add_argument("bundle", type=Path, metavar="FILE.intake")
     imp.add_argument("--json", action="store_true", help="machine-readable output")
-    imp.add_argument("--receipt", type=Path, metavar="FILE", help="write a signed receipt")
+    imp.add_argument(
+        "--receipt", type=Path, metavar="FILE", help="also write a signed receipt for the sender"
+    )
     imp.set_defaults(func=cmd_import)
 
 
@@ -86,18 +87,24 @@ def cmd_verify(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _receipts_available() -> bool:
+def _receipt(ctx: Context, result: ImportResult, path: Path) -> None:
+    """Write the signed receipt for the sender (intake_app.lifecycle.receipts)."""
     try:
-        importlib.import_module(RECEIPTS_MODULE)
-    except ImportError:
-        return False
-    return True
+        written = write_receipt(ctx.open_vault(), result, path)
+    except IntakeError as exc:
+        if not result.already_imported:
+            raise
+        sys.stderr.write(f"Note: {exc}\n")  # the repeated import itself is done
+        return
+    sys.stderr.write(
+        f"Receipt written to {written.path} for the sender ({written.items} item(s)).\n"
+    )
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
-    if args.receipt is not None and not _receipts_available():
-        raise IntakeError("Receipts are not available yet; import without --receipt.")
     result = import_bundle(ctx.open_vault(), args.bundle)
+    if args.receipt is not None:
+        _receipt(ctx, result, args.receipt)
     if args.json:
         print_json(result.as_json())
         return 0

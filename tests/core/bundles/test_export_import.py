@@ -296,16 +296,21 @@ def test_coordinator_reexport_keeps_monitor_authorship(tmp_path):
     assert f"cards/{monitor.fingerprint}.json" in [n for n, _ in again.members]
 
 
-def test_receipt_flag_is_accepted_with_clear_message_when_unavailable(world, tmp_path, pfile,
-                                                                       capsys):  # fmt: skip
-    from intake_app.cli.commands.bundle_cmds import _receipts_available
-
+def test_import_with_receipt_writes_a_bundle_the_sender_imports(world, tmp_path, pfile, capsys):
     monitor, coordinator = world
     new_case(monitor)
     bundle = export(monitor, tmp_path / "b.intake", "Coordinator")
+    receipt = tmp_path / "r.intake"
+    code, out, err = run_cli(coordinator, pfile, "import", bundle, "--json", "--receipt",
+                             receipt, capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["new_revisions"] == 1 and "Receipt written" in err
+    code, out, err = run_cli(monitor, pfile, "verify", receipt, capsys=capsys)
+    assert code == 0 and "Coordinator" in out
+    code, out, err = run_cli(monitor, pfile, "import", receipt, capsys=capsys)
+    assert code == 0, err
+    # A repeated import with --receipt is still done (exit 0), and says no receipt was made.
     code, out, err = run_cli(coordinator, pfile, "import", bundle, "--receipt",
-                             tmp_path / "r.intake", capsys=capsys)  # fmt: skip
-    if not _receipts_available():
-        assert code == 1 and "Receipts are not available yet" in err
-    else:
-        assert code == 0, err
+                             tmp_path / "r2.intake", capsys=capsys)  # fmt: skip
+    assert code == 0 and "Already imported" in out and "no receipt" in err
+    assert not (tmp_path / "r2.intake").exists()
