@@ -28,6 +28,7 @@ Semantics (DESIGN.md "JSON shapes"):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -78,13 +79,16 @@ _UNKNOWNS = ("unknown", "declined")
 _OTHER = "other"
 
 
+@functools.lru_cache(maxsize=4096)
+def _word(text: str) -> str:
+    return text if _TOKEN.match(text) else _OTHER
+
+
 def _token(value: Any) -> str | None:
     """An option word fit to be a key, "other" for any other text, None when absent."""
     if value is None:
         return None
-    if isinstance(value, str) and _TOKEN.match(value):
-        return value
-    return _OTHER
+    return _word(value) if isinstance(value, str) else _OTHER
 
 
 def _scalar(answers: Mapping[str, Any], qid: str, *, check_item: bool = False) -> str | None:
@@ -352,18 +356,25 @@ class Tally:
         self.sexes[facts.sex] += 1
         self.statuses[facts.status or "not_recorded"] += 1
         terminated = int("terminated" in facts.measures)
-        by_place = Counter({"cases": 1, "terminated": terminated})
         if facts.city is None:
-            self.unplaced.update({"city": 1, "city_terminated": terminated})
+            self.unplaced["city"] += 1
+            self.unplaced["city_terminated"] += terminated
         else:
-            self.cities.setdefault(facts.city, Counter()).update(by_place)
+            place = self.cities.setdefault(facts.city, Counter())
+            place["cases"] += 1
+            place["terminated"] += terminated
         if facts.region is None:
-            self.unplaced.update({"region": 1, "region_terminated": terminated})
+            self.unplaced["region"] += 1
+            self.unplaced["region_terminated"] += terminated
         else:
-            self.regions.setdefault(facts.region, Counter()).update(by_place)
+            region = self.regions.setdefault(facts.region, Counter())
+            region["cases"] += 1
+            region["terminated"] += terminated
         month = self.periods.setdefault(facts.period or "unknown", Counter())
         month["cases"] += 1
-        month.update(m for m in facts.measures if m in PERIOD_MEASURES)
+        for measure in facts.measures:
+            if measure in PERIOD_MEASURES:
+                month[measure] += 1
         self.agencies.update(facts.agencies)
         self.detention_types.update(facts.detention_types)
         self.red_flags.update(facts.red_flags)
