@@ -120,3 +120,65 @@ def test_import_killed_at_random_points_is_all_or_nothing(tmp_path):
         shutil.rmtree(victim.path)
     print(f"window {window:.3f}s outcomes {outcomes}")
     assert outcomes["none"] > 0, outcomes  # the kills did land inside imports
+
+
+def test_export_killed_leaves_no_half_written_bundle(tmp_path):
+    """ADVERSARIAL.md "killed during export: no half-written bundle under the final name"."""
+    from intake_app.bundles.export import TEMP_PREFIX
+    from intake_app.bundles.verify import verify_bundle
+
+    monitor = make_party(tmp_path, "M")
+    coordinator = make_party(tmp_path, "C", "coordinator")
+    trust(monitor, coordinator)
+    trust(coordinator, monitor)
+    rng = random.Random(7)
+    case_id = new_case(monitor, {"victim.pseudonym": "Export-kill"})
+    for n in range(3):
+        blob = tmp_path / f"file{n}.bin"
+        blob.write_bytes(rng.randbytes(3_000_000))
+        attach(monitor, case_id, blob)
+    pfile = tmp_path / "pass.txt"
+    pfile.write_text(PASSPHRASE + "\n")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+
+    def temps() -> list[Path]:
+        return list(out_dir.glob(f"{TEMP_PREFIX}*"))
+
+    def start(target: Path) -> subprocess.Popen[bytes]:
+        cmd, env = cli_command(["--vault", monitor.path, "--passphrase-file", pfile, "export",
+                                "--to", "C", "--case", case_id, "--out", target])  # fmt: skip
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    proc = start(out_dir / "calibrate.intake")
+    while not temps() and proc.poll() is None:
+        time.sleep(0.002)
+    began = time.monotonic()
+    proc.communicate(timeout=120)
+    window = time.monotonic() - began
+    assert proc.returncode == 0
+
+    completed = 0
+    for point in range(max(4, POINTS // 3)):
+        target = out_dir / f"kill-{point}.intake"
+        proc = start(target)
+        while not temps() and proc.poll() is None:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0, window * 1.1))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        if target.exists():  # only ever a complete, valid bundle
+            completed += 1
+            vault = coordinator.open()
+            try:
+                assert verify_bundle(vault, target).signer.fingerprint == monitor.fingerprint
+            finally:
+                vault.close()
+            assert not import_(coordinator, target).already_imported
+    # The next export works and sweeps the temporary files killed exports left behind.
+    proc = start(out_dir / "after.intake")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert temps() == []
+    assert completed < max(4, POINTS // 3)  # most kills landed mid-export
