@@ -493,3 +493,18 @@ def test_import_of_base_bundle_succeeds(w, capsys):
     data = accepted(w, w.c, w.bundle, capsys)
     assert (data["new_revisions"], data["attachments"]) == (3, 2)
     assert import_(w.c, w.bundle).already_imported
+
+
+def test_verify_refuses_unknown_signer_and_altered_payload_with_exit_4(w, capsys):
+    payload, _ = read_bundle(w.bundle)
+    unknown = resealed(w, payload, "x.intake", signer=w.x)
+    code, out, err = run_cli(w.c, w.pfile, "verify", unknown, capsys=capsys)
+    assert code == 4 and out == "" and err.count("\n") == 1 and "trust registry" in err
+    flipped = resealed(w, payload, "f.intake")
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    code, out, err = run_cli(w.c, w.pfile, "verify", flipped, capsys=capsys)
+    assert code == 4 and out == "" and err.count("\n") == 1 and "damaged" in err
+    code, out, err = run_cli(w.c, w.pfile, "verify", w.bundle, capsys=capsys)
+    assert code == 0 and "Status: trusted" in out
