@@ -96,20 +96,8 @@ def remap_hashes(value: Any, mapping: dict[str, str | None]) -> Any:
     return value
 
 
-def identifying_erasure(
-    answers: dict[str, Any], attachments: list[dict[str, Any]], protocol: Any
-) -> tuple[dict[str, Any], list[dict[str, Any]], set[str]]:
-    """(kept answers, kept attachments, hashes of attachments dropped): protected answers go,
-    and so do attachments that only protected answers named (face photographs, audio)."""
-    kept = strip_protected(answers, protocol)
-    named_before = hashes_in(answers)
-    named_after = hashes_in(kept)
-    dropped = (named_before - named_after) if protocol is not None else named_before
-    if protocol is None:
-        dropped |= {a["sha256"] for a in attachments}
-    kept_attachments = [a for a in attachments if a["sha256"] not in dropped]
-    return (
-        kept,
-        kept_attachments,
-        {a["sha256"] for a in attachments} - {a["sha256"] for a in kept_attachments},
-    )
+def protected_hashes(answers: dict[str, Any], protocol: Any) -> set[str]:
+    """Attachment hashes named by protected answers (face photographs, audio...): these
+    files identify the person. Without the protocol every named hash counts."""
+    named = hashes_in(answers)
+    return named - hashes_in(strip_protected(answers, protocol)) if protocol else named

@@ -172,32 +172,84 @@ def tombstones_of(conn: Any, case_id: str) -> list[Tombstone]:
 # ---- erasing -----------------------------------------------------------------------------
 
 
-def erased_body(body: dict[str, Any], scope: str, protocol: Any) -> tuple[dict[str, Any], set[str]]:
+def erased_body(
+    body: dict[str, Any], scope: str, protocol: Any, protected: set[str]
+) -> tuple[dict[str, Any], set[str]]:
     """(the erased form of a revision body, attachment hashes it no longer names).
 
-    A pure function of the original body, the scope and the body's own protocol. An erased
-    form is erased again only to a stronger scope (identifying -> case).
+    Case scope: answers and attachments emptied. Identifying scope: protected answers
+    removed (by the body's own protocol) and every attachment in `protected` (the hashes any
+    protected answer of the case ever named) removed. Applying it again with a larger
+    `protected` set gives the same result as applying it once with that set, so the final
+    state does not depend on the order revisions arrived in.
     """
     done = body.get(ERASED_KEY)
-    if done == SCOPE_CASE or (done == SCOPE_IDENTIFYING and scope == SCOPE_IDENTIFYING):
+    if done == SCOPE_CASE:
         return body, set()
     before = {a["sha256"] for a in body.get("attachments", []) if isinstance(a, dict)}
     if scope == SCOPE_CASE:
-        out = {**body, "answers": {}, "attachments": [], ERASED_KEY: SCOPE_CASE}
-        return out, before
-    answers, attachments, _dropped = redact.identifying_erasure(
-        dict(body.get("answers", {})), list(body.get("attachments", [])), protocol
-    )
+        return {**body, "answers": {}, "attachments": [], ERASED_KEY: SCOPE_CASE}, before
+    answers = dict(body.get("answers", {}))
+    if done != SCOPE_IDENTIFYING:
+        answers = redact.strip_protected(answers, protocol)
+    if protocol is None and done != SCOPE_IDENTIFYING:
+        protected = protected | before  # nothing can be told apart: keep no file
+    answers = redact.remap_hashes(answers, dict.fromkeys(protected))
+    attachments = [
+        {**a, "name": neutral_name(a.get("media_type"))}  # names chosen by people may identify
+        for a in body.get("attachments", [])
+        if a["sha256"] not in protected
+    ]
     out = {**body, "answers": answers, "attachments": attachments, ERASED_KEY: scope}
+    if out == body:
+        return body, set()
     return out, before - {a["sha256"] for a in attachments}
+
+
+_NEUTRAL_NAMES = {
+    "image/jpeg": "photo.jpg",
+    "image/png": "photo.png",
+    "application/pdf": "document.pdf",
+}
+
+
+def neutral_name(media_type: Any) -> str:
+    """A file name that says only what kind of file it is."""
+    if isinstance(media_type, str) and media_type.startswith("audio/"):
+        return "audio"
+    return _NEUTRAL_NAMES.get(str(media_type), "file")
+
+
+def note_protected(conn: Any, shelf: ProtocolShelf, rev: Revision) -> None:
+    """Record the attachment hashes the revision's protected answers name (before erasing)."""
+    if rev.body.get(ERASED_KEY):
+        return
+    protocol = shelf.for_ref(conn, rev.protocol)
+    hashes = redact.protected_hashes(rev.answers, protocol)
+    if protocol is None:
+        hashes |= {a["sha256"] for a in rev.attachments}
+    conn.executemany(
+        "INSERT OR IGNORE INTO protected_hashes (case_id, sha256) VALUES (?, ?)",
+        [(rev.case_id, sha) for sha in sorted(hashes)],
+    )
+
+
+def protected_of(conn: Any, case_id: str) -> set[str]:
+    rows = conn.execute("SELECT sha256 FROM protected_hashes WHERE case_id = ?", (case_id,))
+    return {str(r[0]) for r in rows}
 
 
 def erase_revision(
     conn: Any, shelf: ProtocolShelf, rev: Revision, scope: str
 ) -> tuple[Revision, set[str]]:
     """The erased Revision (same id and signature) and the attachment hashes it dropped."""
-    protocol = shelf.for_ref(conn, rev.protocol) if scope == SCOPE_IDENTIFYING else None
-    body, dropped = erased_body(rev.body, scope, protocol)
+    protocol = None
+    protected: set[str] = set()
+    if scope == SCOPE_IDENTIFYING:
+        note_protected(conn, shelf, rev)
+        protocol = shelf.for_ref(conn, rev.protocol)
+        protected = protected_of(conn, rev.case_id)
+    body, dropped = erased_body(rev.body, scope, protocol, protected)
     if body is rev.body:
         return rev, set()
     data = canonical_json(body)
@@ -271,6 +323,9 @@ def erase_case(conn: Any, shelf: ProtocolShelf, case_id: str) -> Erasure:
     if scope is None:
         return result
     rows = conn.execute("SELECT id FROM revisions WHERE case_id = ?", (case_id,)).fetchall()
+    if scope == SCOPE_IDENTIFYING:  # learn every protected hash first, then erase
+        for (rev_id,) in rows:
+            note_protected(conn, shelf, graph.load_revision(conn, rev_id))
     for (rev_id,) in rows:
         rev = graph.load_revision(conn, rev_id)
         erased, dropped = erase_revision(conn, shelf, rev, scope)

@@ -26,6 +26,15 @@ BEGIN
     SELECT RAISE(ABORT, 'tombstones are never removed');
 END;
 
+-- Attachments a protected answer of the case named in some revision (face photographs):
+-- an identifying-only tombstone removes them from every revision of the case, whatever order
+-- the revisions arrived in. Grow-only.
+CREATE TABLE protected_hashes (
+    case_id TEXT NOT NULL,
+    sha256  TEXT NOT NULL CHECK (length(sha256) = 64),
+    PRIMARY KEY (case_id, sha256)
+) STRICT, WITHOUT ROWID;
+
 -- Anonymised views this device derived from its cases for recipients who may only have them
 -- anonymously (docs/ARCHITECTURE.md "Lifecycle"). They are revisions signed by this device
 -- that never enter the local revision graph; `source_heads` (JSON list) are the heads they
