@@ -93,6 +93,7 @@ class CaseStore:
         attachments: list[dict[str, Any]] | None,
         parents: list[str],
     ) -> str:
+        _refuse_retracted(conn, case_id)
         parent_revs = [graph.load_revision(conn, p) for p in parents]
         latest = graph.primary_head(parent_revs)
         kept = latest.attachments if attachments is None else attachments
@@ -115,6 +116,7 @@ class CaseStore:
             heads = graph.case_heads(conn, case_id)
             if not heads:
                 raise NotFound(f"There is no case {case_id} in this vault.")
+            _refuse_retracted(conn, case_id)
             if isinstance(take, str):
                 chosen = self._case_revision(conn, case_id, take)
                 answers, kept = chosen.answers, chosen.attachments
@@ -225,6 +227,8 @@ class CaseStore:
         new = case_id is None
         case_id = case_id or str(uuid.uuid4())
         with self.vault.write() as conn:
+            if not new:
+                _refuse_retracted(conn, case_id)
             existing = None if new else drafts.read_draft(conn, case_id)
             if existing is not None:
                 base = existing.base
@@ -327,6 +331,13 @@ class CaseStore:
                 raise StorageError("The disk is full; the case was not saved.") from exc
             raise
         return rev
+
+
+def _refuse_retracted(conn: Any, case_id: str) -> None:
+    """A retracted case takes no new content (intake_app.lifecycle.tombstone)."""
+    row = conn.execute("SELECT retracted FROM case_index WHERE case_id = ?", (case_id,)).fetchone()
+    if row is not None and row[0]:
+        raise IntakeError("This case was retracted by the person; it can no longer be changed.")
 
 
 def _same_attachments(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
