@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, QStringListModel, Qt, Signal
+from PySide6.QtCore import QMimeData, QRegularExpression, QStringListModel, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -86,23 +87,125 @@ class TextEditor(AnswerEditor):
         self.edit.setAccessibleName(name)
 
 
+# Qt lays out a paragraph as one unit: a single 50,000-character line without spaces takes
+# seconds, 1 MB takes minutes (measured). Longer lines are shown shortened, read-only, and
+# kept exactly as given, so a pasted 1 MB answer never hangs the window.
+MAX_EDITABLE_LINE = 20_000
+PREVIEW_CHARS = 4_000
+
+
+def _too_long_to_edit(text: str) -> bool:
+    if len(text) <= MAX_EDITABLE_LINE:
+        return False
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > MAX_EDITABLE_LINE:
+            return True
+        start = end + 1
+    return False
+
+
+class _GuardedTextEdit(QPlainTextEdit):
+    """Refuses to lay out pasted text that would freeze the window; hands it over instead."""
+
+    hugePaste = Signal(str)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt API
+        text = source.text()
+        if _too_long_to_edit(text):
+            cursor = self.textCursor()
+            whole = self.toPlainText()
+            before, after = whole[: cursor.selectionStart()], whole[cursor.selectionEnd():]
+            self.hugePaste.emit(before + text + after)
+            return
+        super().insertFromMimeData(source)
+
+
 class LongTextEditor(AnswerEditor):
     def __init__(self, question: Any, pick: Pick, tr: Tr, parent: QWidget | None = None) -> None:
         super().__init__(question, pick, tr, parent)
-        self.edit = QPlainTextEdit(self)
+        self._large: str | None = None  # the whole answer while it is shown shortened
+        self.edit = _GuardedTextEdit(self)
         self.edit.setTabChangesFocus(True)  # keyboard users must be able to leave the box
         self.edit.setMinimumHeight(110)
-        self.edit.textChanged.connect(self.changed)
-        _single(self, self.edit)
+        self.edit.textChanged.connect(self._typed)
+        self.edit.hugePaste.connect(self._set_large)
+        self.large_note = QLabel(self)
+        self.large_note.setWordWrap(True)
+        self.large_note.setObjectName("note")
+        self.clear_button = QPushButton(self)
+        self.clear_button.setObjectName("clearLargeText")
+        self.clear_button.clicked.connect(self._clear_large)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.large_note)
+        layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.setFocusProxy(self.edit)
+        self._show_mode()
+
+    @property
+    def shortened(self) -> bool:
+        return self._large is not None
+
+    def _typed(self) -> None:
+        if self._large is None:
+            self.changed.emit()
+
+    def _set_large(self, text: str) -> None:
+        self._large = text
+        self._show_mode()
+        self.changed.emit()
+
+    def _clear_large(self) -> None:
+        self._large = None
+        self._show_mode()
+        self.changed.emit()
+
+    def _show_mode(self) -> None:
+        large = self._large is not None
+        self.edit.blockSignals(True)
+        if large:
+            assert self._large is not None
+            preview = "\n".join(line[:MAX_EDITABLE_LINE // 10]
+                                 for line in self._large[:PREVIEW_CHARS].split("\n"))
+            self.edit.setPlainText(preview + " …")
+        elif self.edit.isReadOnly():
+            self.edit.clear()
+        self.edit.setReadOnly(large)
+        self.edit.blockSignals(False)
+        self.large_note.setVisible(large)
+        self.clear_button.setVisible(large)
+        self._relabel_large()
+
+    def _relabel_large(self) -> None:
+        n = len(self._large) if self._large is not None else 0
+        self.large_note.setText(self._tr("interview.large_text").format(n=n))
+        self.clear_button.setText(self._tr("interview.clear_large_text"))
 
     def value(self) -> Any:
+        if self._large is not None:
+            return self._large
         text = self.edit.toPlainText()
         return text or None
 
     def set_value(self, value: Any) -> None:
+        text = value if isinstance(value, str) else ""
+        if _too_long_to_edit(text):
+            self._large = text
+            self._show_mode()
+            return
+        self._large = None
+        self._show_mode()
         self.edit.blockSignals(True)
-        self.edit.setPlainText(value if isinstance(value, str) else "")
+        self.edit.setPlainText(text)
         self.edit.blockSignals(False)
+
+    def relabel(self, pick: Pick, tr: Tr) -> None:
+        super().relabel(pick, tr)
+        self._relabel_large()
 
     def set_accessible(self, name: str) -> None:
         self.edit.setAccessibleName(name)
@@ -213,6 +316,11 @@ class MultiChoiceEditor(AnswerEditor):
                                      strict=False):
             box.setText(pick(qattr(option, "label")))
 
+    def set_accessible(self, name: str) -> None:
+        self.setAccessibleName(name)
+        for _v, box in self._boxes:
+            box.setAccessibleName(f"{name}: {box.text()}")
+
 
 class _RadioRow(QWidget):
     """Radio buttons for a fixed set of values; none checked means unanswered."""
@@ -259,6 +367,13 @@ class _RadioRow(QWidget):
     def set_texts(self, texts: list[str]) -> None:
         for button, text in zip(self.buttons, texts, strict=True):
             button.setText(text)
+        self.set_accessible(self.accessibleName())
+
+    def set_accessible(self, question: str) -> None:
+        """Each button says which question it answers, not only "Yes"."""
+        self.setAccessibleName(question)
+        for button in self.buttons:
+            button.setAccessibleName(f"{question}: {button.text()}" if question else button.text())
 
 
 class YesNoEditor(AnswerEditor):
@@ -280,6 +395,9 @@ class YesNoEditor(AnswerEditor):
     def relabel(self, pick: Pick, tr: Tr) -> None:
         super().relabel(pick, tr)
         self.radios.set_texts([tr(f"answer.{v}") for v in self.VALUES])
+
+    def set_accessible(self, name: str) -> None:
+        self.radios.set_accessible(name)
 
 
 class CheckEditor(AnswerEditor):
@@ -341,6 +459,11 @@ class CheckEditor(AnswerEditor):
             label.setText(tr(f"check.{key}"))
             self.details[key].setAccessibleName(tr(f"check.{key}"))
 
+    def set_accessible(self, name: str) -> None:
+        self.radios.set_accessible(name)
+        for key, edit in self.details.items():
+            edit.setAccessibleName(f"{name}: {self._tr(f'check.{key}')}")
+
 
 class PersonEditor(AnswerEditor):
     FIELDS = ("name", "position", "agency", "description")
@@ -376,6 +499,10 @@ class PersonEditor(AnswerEditor):
         for key, label in self._labels.items():
             label.setText(tr(f"person.{key}"))
             self.fields[key].setAccessibleName(tr(f"person.{key}"))
+
+    def set_accessible(self, name: str) -> None:
+        for key, edit in self.fields.items():
+            edit.setAccessibleName(f"{name}: {self._tr(f'person.{key}')}")
 
 
 class PlaceEditor(TextEditor):

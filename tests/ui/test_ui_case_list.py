@@ -1,0 +1,103 @@
+"""The case list: lazy fetching over many cases, search, filters, pseudonyms only."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+
+from intake_app.cases.demo import insert_demo
+
+
+def test_list_fetches_lazily_with_many_cases(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    insert_demo(window.session.cases, 1200, seed=7)
+    screen = window.case_screens.case_list
+    started = time.perf_counter()
+    screen.refresh()
+    first_page = time.perf_counter() - started
+    model = screen.model
+    assert model.rowCount() == model.page_size == 200
+    assert model.canFetchMore()
+    assert first_page < 1.0, f"first page took {first_page:.3f} s"
+    screen.table.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() > 200, timeout=5000)
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rowCount() == 1200
+    assert len({model.row(i).id for i in range(model.rowCount())}) == 1200
+
+
+def test_list_shows_pseudonyms_never_full_names(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    store = window.session.cases
+    store.new_case({"consent.interview": "yes", "victim.full_name": "Сабыр Қайратұлы Нұрланов",
+                    "victim.pseudonym": "Berik"})
+    screen = window.case_screens.case_list
+    screen.refresh()
+    shown = [screen.model.data(screen.model.index(0, c)) for c in range(5)]
+    assert "Berik" in shown
+    assert not any("Нұрланов" in str(s) for s in shown)
+
+
+def test_search_filters_the_list(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    store = window.session.cases
+    for pseudonym, narrative in (("Aruzhan", "Бил дубинкой в ИВС Талдыкоргана"),
+                                 ("Bolat", "Электрошокер, тергеу изоляторы"),
+                                 ("Dana", "Қорқыту, ұрып-соғу")):
+        store.new_case({"consent.interview": "yes", "victim.pseudonym": pseudonym,
+                        "incident.narrative": narrative})
+    screen = window.case_screens.case_list
+    screen.refresh()
+    assert screen.model.rowCount() == 3
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        qtbot.keyClicks(screen.search_box, "dubin")  # no match: Latin letters
+    assert screen.model.rowCount() == 0
+    screen.search_box.clear()
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        screen.search_box.setText("ұрып")
+    assert screen.model.rowCount() == 1
+    assert screen.model.row(0).pseudonym == "Dana"
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        screen.search_box.clear()
+    assert screen.model.rowCount() == 3
+
+
+def test_filters_and_badges(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    store = window.session.cases
+    store.new_case({"consent.interview": "yes", "victim.pseudonym": "Minor",
+                    "victim.age_at_incident": 16, "minor.legal_rep_present": "no"})
+    store.new_case({"consent.interview": "yes", "victim.pseudonym": "Adult",
+                    "victim.age_at_incident": 40})
+    screen = window.case_screens.case_list
+    screen.refresh()
+    assert screen.model.rowCount() == 2
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        screen.minor.setChecked(True)
+    assert [screen.model.row(i).pseudonym for i in range(screen.model.rowCount())] == ["Minor"]
+    badge = screen.model.data(screen.model.index(0, 0))
+    assert badge.startswith("⚑")
+    tip = screen.model.data(screen.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert "red flag" in tip
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        screen.minor.setChecked(False)
+    rules = [r.id for r in window.session.protocol.red_flag_rules]
+    with qtbot.waitSignal(screen.searchFinished, timeout=5000):
+        screen.red_flag.setCurrentIndex(rules.index("minor_no_legal_rep") + 1)
+    assert screen.model.rowCount() == 1
+
+
+def test_opening_a_case_from_the_list_with_the_keyboard(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    case_id = window.session.cases.new_case({"consent.interview": "yes",
+                                             "victim.pseudonym": "Gulnara"})
+    screen = window.case_screens.case_list
+    screen.refresh()
+    screen.table.setFocus()
+    screen.table.setCurrentIndex(screen.model.index(0, 1))
+    qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+    interview = window.case_screens.interview
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is interview)
+    assert interview.editing.case_id == case_id
