@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import protocol_from
+from protocol_support import protocol_from
 
 from intake_app.errors import ProtocolError
 from intake_app.protocol.expr import compile_expression

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, protocol_from
+from protocol_support import FIXTURES, protocol_from
 
 from intake_app.errors import NotFound, ProtocolError
 from intake_app.protocol import (

@@ -149,7 +149,7 @@ def test_missing_is_in_protocol_order(sample_v1):
 
 
 def test_forward_reference_in_relevant_is_evaluated_in_dependency_order():
-    from conftest import protocol_from
+    from protocol_support import protocol_from
 
     p = protocol_from("""
         sections:

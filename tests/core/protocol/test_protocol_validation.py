@@ -4,9 +4,9 @@ JSON with unknown question ids, wrong types, dates like 2023-02-30, numbers out 
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from protocol_support import FIXTURES
 
 from intake_app.protocol import Problem, load_protocol
 from intake_app.protocol.checks import checker, value_problem

@@ -3,7 +3,7 @@ and is evaluated with that protocol, even after a newer version ships."""
 
 from __future__ import annotations
 
-from conftest import FIXTURES
+from protocol_support import FIXTURES
 
 from intake_app.protocol import load_protocol, load_protocol_bytes
 
