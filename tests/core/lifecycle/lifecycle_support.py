@@ -29,8 +29,9 @@ GPS_SERIAL = "SERIAL-QX7731-GPSCAM"
 
 
 def make_party(root: Path, name: str, role: str = "monitor", category: str | None = None) -> Party:
-    vault = Vault.create(root / name.lower().replace(" ", "-"), PASSPHRASE, name=name, role=role,
-                         category=category)  # fmt: skip
+    vault = Vault.create(
+        root / name.lower().replace(" ", "-"), PASSPHRASE, name=name, role=role, category=category
+    )
     try:
         return Party(name, vault.path, role, vault.identity)
     finally:
@@ -123,8 +124,11 @@ def case_with_photos(
         case_id = store.new_case(answers)
         _, injury = store.attach(case_id, gps_jpeg(tmp / f"injury-{m.name}.jpg"))
         _, face = store.attach(case_id, gps_jpeg(tmp / f"face-{m.name}.jpg", (20, 200, 90)))
-        answers = {**answers, "evidence.injury_photos": [injury["sha256"]],
-                   "evidence.face_photos": [face["sha256"]]}  # fmt: skip
+        answers = {
+            **answers,
+            "evidence.injury_photos": [injury["sha256"]],
+            "evidence.face_photos": [face["sha256"]],
+        }
         store.save(case_id, answers)
         return case_id, injury["sha256"], face["sha256"]
     finally:

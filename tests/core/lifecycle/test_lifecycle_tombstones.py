@@ -229,17 +229,27 @@ def _forged_tombstone_bundle(world, tmp_path, *, signer, body_change=None, bad_s
     card_bytes = card_of(monitor.identity).to_bytes()
     members = [(mf.path_for(mf.KIND_CARD, monitor.fingerprint), card_bytes), (name, data)]
     manifest = {
-        "format": mf.FORMAT, "major": 1, "minor": 0, "bundle_id": mf.new_bundle_id(),
-        "author": monitor.fingerprint, "recipients": sorted([monitor.fingerprint, c1.fingerprint]),
-        "seq": 7, "created_at": "2024-01-01T00:00:00.000Z", "withheld": 0,
+        "format": mf.FORMAT,
+        "major": 1,
+        "minor": 0,
+        "bundle_id": mf.new_bundle_id(),
+        "author": monitor.fingerprint,
+        "recipients": sorted([monitor.fingerprint, c1.fingerprint]),
+        "seq": 7,
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "withheld": 0,
         "members": [
-            {"kind": kind, "path": n, "sha256": hashlib.sha256(d).hexdigest(),
-             "size": len(d)}
+            {"kind": kind, "path": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
             for kind, (n, d) in zip((mf.KIND_CARD, mf.KIND_TOMBSTONE), members, strict=True)
         ],
-    }  # fmt: skip
-    path = rebuild(tmp_path / "forged.intake", monitor.identity,
-                   [monitor.identity.age_recipient, c1.identity.age_recipient], manifest, members)  # fmt: skip
+    }
+    path = rebuild(
+        tmp_path / "forged.intake",
+        monitor.identity,
+        [monitor.identity.age_recipient, c1.identity.age_recipient],
+        manifest,
+        members,
+    )
     return case_id, path
 
 
@@ -270,12 +280,14 @@ def test_retract_cli_confirms_and_says_what_happens(world, tmp_path, passphrase_
     code, _, err = run_cli(monitor, passphrase_file, "case", "retract", case_id, capsys=capsys)
     assert code == 2 and "--yes" in err  # no terminal, no --yes: nothing happens
     assert not _show(monitor, case_id)[0].retracted
-    code, out, err = run_cli(monitor, passphrase_file, "case", "retract", case_id, "--yes",
-                             capsys=capsys)  # fmt: skip
+    code, out, err = run_cli(
+        monitor, passphrase_file, "case", "retract", case_id, "--yes", capsys=capsys
+    )
     assert code == 0, err
     assert "tombstone goes to" in out and c1.identity.fingerprint_display in out
-    code, out, _ = run_cli(monitor, passphrase_file, "case", "show", case_id, "--json",
-                           capsys=capsys)  # fmt: skip
+    code, out, _ = run_cli(
+        monitor, passphrase_file, "case", "show", case_id, "--json", capsys=capsys
+    )
     shown = json.loads(out)
     assert shown["retracted"] is True and shown["answers"] == {}
     code, out, _ = run_cli(monitor, passphrase_file, "case", "list", "--json", capsys=capsys)
