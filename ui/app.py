@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from intake_app.paths import resources_dir
 from ui.i18n import Translator
 from ui.locking import IdleWatcher
+from ui.qt_runtime import protect_none
 from ui.settings import AppSettings
 from ui.windows.main_window import MainWindow
 
@@ -70,6 +71,7 @@ def build_window(app: QApplication, settings: AppSettings) -> MainWindow:
 
 def main(argv: list[str] | None = None, settings_path: Path | None = None) -> int:
     harden_process()
+    protect_none()
     QCoreApplication.setOrganizationName("field-intake")
     QCoreApplication.setApplicationName("field-intake")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])

@@ -20,6 +20,9 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from ui import dialogs  # noqa: E402
+from ui.qt_runtime import protect_none  # noqa: E402
+
+protect_none()  # PySide6 6.12 on CPython 3.11 drops a None reference per void call
 
 PASSPHRASE = "correct horse battery staple"
 
