@@ -127,6 +127,8 @@ def cmd_case_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def show_json(store: CaseStore, record: CaseRecord) -> dict[str, Any]:
     """The `case show --json` object."""
+    from intake_app.lifecycle.receipts import delivered_to
+
     out: dict[str, Any] = {
         "id": record.id,
         "protocol": record.protocol["id"],
@@ -139,6 +141,7 @@ def show_json(store: CaseStore, record: CaseRecord) -> dict[str, Any]:
         "conflict": record.conflict,
         "waiting": record.waiting,
         "retracted": record.retracted,
+        "delivered_to": delivered_to(store.vault.conn, record.id),  # receipts (lifecycle)
         "attachments": [
             {"sha256": a["sha256"], "size": a["size"], "name": a["name"],
              "media_type": a["media_type"], "captured_at": a["captured_at"]}
