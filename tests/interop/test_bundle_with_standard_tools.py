@@ -39,7 +39,9 @@ def test_exported_bundle_opens_with_minisign_age_and_tar(tmp_path, passphrase_fi
     _cli(run_cli, coord, passphrase_file, "identity", "card", "--out", tmp_path / "c.card")
     _cli(run_cli, monitor, passphrase_file, "trust", "add", tmp_path / "c.card")
     case = tmp_path / "case.json"
-    case.write_text(json.dumps({"answers": {"victim.pseudonym": "Ә-7"}}), encoding="utf-8")
+    answers = {"victim.pseudonym": "Ә-7", "consent.interview": "yes",
+               "consent.share.coalition": "named"}  # fmt: skip
+    case.write_text(json.dumps({"answers": answers}), encoding="utf-8")
     case_id = _cli(run_cli, monitor, passphrase_file, "case", "new", "--json", case).stdout.strip()
     photo = tmp_path / "photo.bin"
     photo.write_bytes(bytes(range(256)) * 1000)
