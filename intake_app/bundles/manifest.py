@@ -196,7 +196,12 @@ def _member(item: Any) -> MemberEntry:
     if not isinstance(item, dict) or set(item) != _MEMBER_KEYS:
         raise _refuse("a member entry is malformed")
     kind, path, sha = item["kind"], item["path"], item["sha256"]
-    if kind not in _PATHS or not isinstance(path, str) or not _PATHS[kind].match(path):
+    if (
+        not isinstance(kind, str)  # a list or object here is unhashable: refuse, not crash
+        or kind not in _PATHS
+        or not isinstance(path, str)
+        or not _PATHS[kind].match(path)
+    ):
         raise _refuse("a member entry has an unknown kind or a path that does not fit it")
     if not isinstance(sha, str) or not _HEX64.match(sha):
         raise _refuse("a member entry's SHA-256 is malformed")
