@@ -17,6 +17,7 @@ from intake_app.cases.protocols import ProtocolShelf, protocol_ref
 from intake_app.cases.revision import Revision, build_body, make_revision, utc_now_ms
 from intake_app.errors import IntakeError, NotFound, StorageError, ValidationError
 from intake_app.progress import CancelToken, Progress
+from intake_app.reports.text_safety import visible
 
 Clock = Callable[[], str]
 
@@ -32,7 +33,9 @@ def _problem_text(problem: Any) -> str:
 
 
 def _validation_error(problems: list[str]) -> ValidationError:
-    shown = "; ".join(p.rstrip(". ") for p in problems[:10])
+    # Ids and values come from files and bundles: show their control characters as tokens
+    # so a message stays one line and cannot steer a terminal.
+    shown = visible("; ".join(p.rstrip(". ") for p in problems[:10]), single_line=True)
     more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
     return ValidationError(f"The answers do not fit the protocol: {shown}{more}.", problems)
 
@@ -362,7 +365,7 @@ def _check_answers(
             problems += [
                 f"{qid}: names an attachment that is not part of the record"
                 for sha in value
-                if sha not in held
+                if isinstance(sha, str) and sha not in held  # other types: already a problem
             ]
     if problems:
         raise _validation_error(problems)
