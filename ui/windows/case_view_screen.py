@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ui.i18n import Translator
 from ui.session import Session
+from ui.windows.lifecycle_panels import CaseLifecyclePanel
 from ui.windows.vault_screen import wrapping_label
 
 
@@ -67,6 +68,10 @@ class CaseViewScreen(QWidget):
         layout.addLayout(top)
         layout.addWidget(self._summary)
         layout.addWidget(self.history, 1)
+        # Retraction and delivered attachments (helper-15, lifecycle).
+        self.lifecycle = CaseLifecyclePanel(translator, session, self)
+        self.lifecycle.retracted.connect(self.show_case)
+        layout.addWidget(self.lifecycle)
         translator.languageChanged.connect(self.retranslate)
         translator.interviewLanguageChanged.connect(lambda _l: self._fill())
         self.retranslate()
@@ -75,6 +80,7 @@ class CaseViewScreen(QWidget):
         self.case_id = case_id
         self._entries = self._session.cases.history(case_id)
         self._fill()
+        self.lifecycle.show_case(case_id)
 
     def _label(self, qid: str) -> str:
         question = self._session.protocol.question(qid)
@@ -102,6 +108,7 @@ class CaseViewScreen(QWidget):
         self._entries = []
         self.case_id = None
         self._summary.clear()
+        self.lifecycle.show_case(None)
 
     def retranslate(self) -> None:
         t = self._t

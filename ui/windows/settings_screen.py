@@ -20,6 +20,7 @@ from ui import dialogs
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
 from ui.locking import IdleWatcher
 from ui.settings import MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, AppSettings
+from ui.windows.lifecycle_panels import VaultLifecyclePanel
 from ui.windows.vault_screen import wrapping_label
 
 
@@ -77,6 +78,10 @@ class SettingsScreen(QWidget):
         layout.addLayout(form)
         layout.addWidget(self._keyring_note)
         layout.addLayout(keyring_row)
+        # Backup and destroy (helper-15, lifecycle).
+        self.lifecycle = VaultLifecyclePanel(translator, session, self)
+        self.lifecycle.setEnabled(getattr(session, "vault", None) is not None)
+        layout.addWidget(self.lifecycle)
         layout.addStretch(1)
         layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignRight)
         translator.languageChanged.connect(self.retranslate)
