@@ -58,6 +58,11 @@ def test_receipt_round_trip_shows_who_holds_the_case(world, tmp_path, passphrase
     )
     assert code == 0, err
     assert json.loads(out)["delivered_to"] == [coord.fingerprint]
+    code, out, err = run_cli(
+        monitor, passphrase_file, "case", "show", case_id, "--json", capsys=capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["delivered_to"] == [coord.fingerprint]
     with pytest.raises(IntakeError, match="already imported|imported before"):
         receipts.write_receipt(
             coord.open(),
