@@ -9,11 +9,12 @@ platform's native ones, which record recent-file history outside our control).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 
@@ -118,20 +119,26 @@ def ask(parent: QWidget | None, title: str, text: str, yes: str, no: str) -> boo
     return box.clickedButton() is yes_button
 
 
-def _file_dialog(parent: QWidget | None, title: str) -> QFileDialog:
+def _file_dialog(parent: QWidget | None, title: str,
+                 places: Sequence[Path] = ()) -> QFileDialog:  # fmt: skip
     dialog = QFileDialog(parent, title)
     # Qt's own dialog: the native ones feed the desktop's recent-files list.
     dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    if places:  # e.g. removable drives (helper-15), beside Qt's default quick places
+        urls = dialog.sidebarUrls() + [QUrl.fromLocalFile(str(p)) for p in places]
+        dialog.setSidebarUrls(urls)
+        dialog.setDirectory(str(places[0]))
     return dialog
 
 
-def open_files(parent: QWidget | None, title: str, name_filter: str = "") -> list[Path]:
+def open_files(parent: QWidget | None, title: str, name_filter: str = "",
+               places: Sequence[Path] = ()) -> list[Path]:  # fmt: skip
     hit, answer = _preset(Kind.OPEN_FILES, title, "")
     if hit:
         if answer is None:
             return []
         return [Path(p) for p in answer] if isinstance(answer, list | tuple) else [Path(answer)]
-    dialog = _file_dialog(parent, title)
+    dialog = _file_dialog(parent, title, places)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
     if name_filter:
         dialog.setNameFilter(name_filter)
@@ -140,11 +147,12 @@ def open_files(parent: QWidget | None, title: str, name_filter: str = "") -> lis
     return [Path(p) for p in dialog.selectedFiles()]
 
 
-def save_file(parent: QWidget | None, title: str, suggested: str = "") -> Path | None:
+def save_file(parent: QWidget | None, title: str, suggested: str = "",
+              places: Sequence[Path] = ()) -> Path | None:  # fmt: skip
     hit, answer = _preset(Kind.SAVE_FILE, title, suggested)
     if hit:
         return Path(answer) if answer else None
-    dialog = _file_dialog(parent, title)
+    dialog = _file_dialog(parent, title, places)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     if suggested:
         dialog.selectFile(suggested)

@@ -76,6 +76,11 @@ class CaseScreens:
         self.case_view.dossierRequested.connect(self.export_dossier)
         self.due.closed.connect(self.show_list)
         self.due.openCase.connect(self.open_case)
+        # Bundles, contacts, conflicts (helper-15): export/import dialogs, drop target.
+        from ui.windows.bundle_screens import BundleScreens
+
+        self.bundles = BundleScreens(window, session, self)
+        self.case_view.resolveRequested.connect(self.bundles.resolve)
 
     def show_initial(self, resume: tuple[str, str | None] | None) -> None:
         if resume is not None:
@@ -154,6 +159,7 @@ class CaseScreens:
         self.interview.commit()
 
     def destroy(self) -> None:
+        self.bundles.destroy()
         self.transcription.stop()
         self.due.clear()
         self.interview.clear()

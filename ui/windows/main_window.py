@@ -128,14 +128,24 @@ class MainWindow(QMainWindow):
         self.cases_action = action("casesAction", QKeySequence("Ctrl+1"), self._show_cases)
         self.dashboard_action = action("dashboardAction", QKeySequence("Ctrl+2"),
                                        self._show_dashboard)
+        # Bundles and trust (helper-15): export/import dialogs, the contacts screen.
+        self.contacts_action = action("contactsAction", QKeySequence("Ctrl+3"),
+                                      lambda: self._on_bundles("show_contacts"))
+        self.export_action = action("exportAction", QKeySequence("Ctrl+E"),
+                                    lambda: self._on_bundles("export"))
+        self.import_action = action("importAction", QKeySequence("Ctrl+I"),
+                                    lambda: self._on_bundles("import_bundle"))
         self.nav_bar = QToolBar(self)
         self.nav_bar.setObjectName("navigationBar")
         self.nav_bar.setMovable(False)
         self.nav_bar.addAction(self.cases_action)
         self.nav_bar.addAction(self.dashboard_action)
+        for act in (self.contacts_action, self.export_action, self.import_action):
+            self.nav_bar.addAction(act)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.nav_bar)
         self.vault_menu = self.menuBar().addMenu("")
         for act in (self.new_case_action, self.new_paper_case_action, self.due_action,
+                    self.export_action, self.import_action, self.contacts_action,
                     self.settings_action, self.lock_action,
                     self.privacy_action, self.panic_action, self.quit_action):
             self.vault_menu.addAction(act)
@@ -147,7 +157,8 @@ class MainWindow(QMainWindow):
                     self.new_paper_case_action, self.due_action):
             act.setEnabled(open_)
         self.nav_bar.setVisible(open_)
-        for act in (self.cases_action, self.dashboard_action):
+        for act in (self.cases_action, self.dashboard_action, self.contacts_action,
+                    self.export_action, self.import_action):
             act.setEnabled(open_)
         font = self.dashboard_action.font()
         font.setBold(self.session is not None and self.session.vault.identity.role == "coordinator")
@@ -169,6 +180,9 @@ class MainWindow(QMainWindow):
         self.cases_action.setText(t.tr("action.cases"))
         self.dashboard_action.setText(t.tr("action.dashboard"))
         self.nav_bar.setWindowTitle(t.tr("nav.title"))
+        self.contacts_action.setText(t.tr("action.contacts"))
+        self.export_action.setText(t.tr("action.export"))
+        self.import_action.setText(t.tr("action.import"))
 
     # -- vault picking, creating, unlocking ------------------------------------------------
     def show_vault_picker(self) -> None:
@@ -319,6 +333,10 @@ class MainWindow(QMainWindow):
     def _show_dashboard(self) -> None:
         if self.case_screens is not None and not self.privacy_on:
             self.case_screens.show_dashboard()
+
+    def _on_bundles(self, method: str) -> None:
+        if self.case_screens is not None and not self.privacy_on:
+            getattr(self.case_screens.bundles, method)()
 
     def _show_settings(self) -> None:
         from ui.windows.settings_screen import SettingsScreen
