@@ -87,6 +87,7 @@ class QuestionRow(QWidget):
         self.editor.changed.connect(lambda: self.changed.emit(self.qid))
         self.status = QComboBox(self)
         self.status.setObjectName("answerStatus")
+        self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status.currentIndexChanged.connect(self._status_changed)
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)

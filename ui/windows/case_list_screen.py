@@ -65,6 +65,10 @@ class CaseListScreen(QWidget):
 
         self.red_flag = QComboBox(self)
         self.red_flag.setObjectName("filterRedFlag")
+        # Rule labels are long sentences: let the box stay narrow and the popup show them.
+        self.red_flag.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.red_flag.setMinimumContentsLength(16)
         self.conflict = QCheckBox(self)
         self.conflict.setObjectName("filterConflict")
         self.minor = QCheckBox(self)
@@ -109,8 +113,9 @@ class CaseListScreen(QWidget):
         top.addWidget(self._title, 1)
         top.addWidget(self.new_button)
         filters = QHBoxLayout()
-        filters.addWidget(self.search_box, 2)
-        for widget in (self.red_flag, self.conflict, self.minor, self.status, self.city):
+        filters.addWidget(self.search_box, 3)
+        filters.addWidget(self.red_flag, 2)
+        for widget in (self.conflict, self.minor, self.status, self.city):
             filters.addWidget(widget)
         bottom = QHBoxLayout()
         bottom.addWidget(self._count, 1)
@@ -165,6 +170,7 @@ class CaseListScreen(QWidget):
         def done(rows: list[CaseRow]) -> None:
             if generation == self._search_generation:  # a newer search supersedes this one
                 self.model.set_query_with_rows(query, rows)
+                self._fit_columns()
                 self._update_count()
                 self.searchFinished.emit()
 
@@ -194,7 +200,15 @@ class CaseListScreen(QWidget):
 
     def refresh(self) -> None:
         self.model.reload()
+        self._fit_columns()
         self._update_count()
+
+    def _fit_columns(self) -> None:
+        # Sized from the rows on screen only: cheap, and Kazakh city names are not elided.
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):
+            self.table.resizeColumnToContents(column)
+            header.resizeSection(column, header.sectionSize(column) + 12)
 
     def clear(self) -> None:
         self._search_timer.stop()

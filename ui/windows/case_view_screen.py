@@ -92,10 +92,10 @@ class CaseViewScreen(QWidget):
         self.case_id = case_id
         self._entries = self._session.cases.history(case_id)
         self._fill()
+        self.lifecycle.show_case(case_id)
         conflict = bool(self._session.cases.get(case_id).conflict)
         self.conflict_note.setVisible(conflict)
         self.resolve_button.setVisible(conflict)
-        self.lifecycle.show_case(case_id)
 
     def _label(self, qid: str) -> str:
         question = self._session.protocol.question(qid)
@@ -111,6 +111,7 @@ class CaseViewScreen(QWidget):
             when = entry.created_at[:19].replace("T", " ") + " UTC"
             item = QTreeWidgetItem([when, who, changed or "—"])
             item.setToolTip(0, entry.id)
+            item.setToolTip(2, "\n".join(self._label(q) for q in entry.changed))
             self.history.addTopLevelItem(item)
         self._summary.setText(self._t.tr("history.count", n=len(self._entries)))
 
@@ -123,9 +124,9 @@ class CaseViewScreen(QWidget):
         self._entries = []
         self.case_id = None
         self._summary.clear()
+        self.lifecycle.show_case(None)
         self.conflict_note.hide()
         self.resolve_button.hide()
-        self.lifecycle.show_case(None)
 
     def retranslate(self) -> None:
         t = self._t

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         for screen in (self.vault_screen, self.unlock_screen, self.privacy_screen):
             self.stack.addWidget(screen)
         self._privacy_return: QWidget | None = None
+        self._settings_screen: QWidget | None = None
 
         self.vault_screen.openRequested.connect(self.show_unlock)
         self.vault_screen.createRequested.connect(self._create_vault)
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
                 log.warning("commit on lock failed: %s", type(exc).__name__)
             self.case_screens.destroy()
             self.case_screens = None
+        self._close_settings()  # it holds the session for the keyring buttons
         folder = self.session.path
         self.session.close()
         self.session = None
@@ -341,10 +343,11 @@ class MainWindow(QMainWindow):
     def _show_settings(self) -> None:
         from ui.windows.settings_screen import SettingsScreen
 
-        if self.privacy_on:
+        if self.privacy_on or self._settings_screen is not None:
             return
         previous = self.stack.currentWidget()
         screen = SettingsScreen(self.t, self.settings, self.idle, self.session, self)
+        self._settings_screen = screen
         self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)
 
@@ -353,10 +356,16 @@ class MainWindow(QMainWindow):
             if self.stack.indexOf(target) < 0:
                 target = self.unlock_screen if self.session is None else self.stack.widget(0)
             self.stack.setCurrentWidget(target)
-            self.stack.removeWidget(screen)
-            screen.deleteLater()
+            self._close_settings()
 
         screen.closed.connect(back)
+
+    def _close_settings(self) -> None:
+        screen, self._settings_screen = self._settings_screen, None
+        if screen is not None:
+            self.stack.removeWidget(screen)
+            screen.setParent(None)
+            screen.deleteLater()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.geometry = self.saveGeometry()

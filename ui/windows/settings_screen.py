@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QPushButton,
     QSpinBox,
@@ -63,12 +62,15 @@ class SettingsScreen(QWidget):
         self.back_button.clicked.connect(self.closed)
 
         self._labels = [wrapping_label(self) for _ in range(3)]
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        # Labels above their fields, full width: long Kazakh labels wrap, never clip (a
+        # QFormLayout clipped them: it gives wrapped labels too little height).
+        form = QVBoxLayout()
         for label, field in zip(self._labels, (self.screen_language, self.interview_language,
                                                self.idle_minutes), strict=True):
             label.setBuddy(field)
-            form.addRow(label, field)
+            form.addWidget(label)
+            form.addWidget(field, 0, Qt.AlignmentFlag.AlignLeft)
+            form.addSpacing(6)
         keyring_row = QHBoxLayout()
         keyring_row.addWidget(self.remember_button)
         keyring_row.addWidget(self.forget_button)
