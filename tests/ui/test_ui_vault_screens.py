@@ -64,10 +64,14 @@ def test_unlock_wrong_then_right_passphrase(make_window, vault_dir: Path, qtbot)
     assert wrong.title == "Wrong passphrase"
     assert window.session is None
     qtbot.waitUntil(lambda: screen.unlock_button.isEnabled())
+    dialogs.set_next_answer(True)
     with qtbot.waitSignal(window.unlocked, timeout=20000):
         qtbot.keyClicks(screen.passphrase, PASSPHRASE)
         qtbot.keyClick(screen.passphrase, Qt.Key.Key_Return)
     assert window.session is not None
+    # The owner is told that someone failed to unlock the vault meanwhile.
+    notice = dialogs.shown()[-1]
+    assert notice.title == "Failed unlock attempts" and "1" in notice.text
 
 
 def test_damaged_vault_gets_its_own_dialog(make_window, vault_dir: Path, qtbot) -> None:

@@ -260,6 +260,11 @@ class MainWindow(QMainWindow):
         self.idle.start()
         self._update_actions()
         self.unlocked.emit()
+        failed = int(getattr(session.vault, "failed_unlocks_reported", 0) or 0)
+        if failed:
+            # Someone may have tried this vault while its owner was away: say so once.
+            dialogs.warning(self, self.t.tr("unlock.failed_attempts_title"),
+                            self.t.tr("unlock.failed_attempts", n=failed))
 
     # -- locking -----------------------------------------------------------------------------
     def lock(self) -> None:
