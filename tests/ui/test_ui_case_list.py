@@ -101,3 +101,18 @@ def test_opening_a_case_from_the_list_with_the_keyboard(unlocked, qtbot) -> None
     interview = window.case_screens.interview
     qtbot.waitUntil(lambda: window.stack.currentWidget() is interview)
     assert interview.editing.case_id == case_id
+
+
+def test_a_conflicted_case_opens_in_the_case_view_not_the_editor(unlocked, qtbot) -> None:
+    window = unlocked(language="en")
+    store = window.session.cases
+    case_id = store.new_case({"consent.interview": "yes", "victim.pseudonym": "Two heads"})
+    base = store.get(case_id).heads[0]
+    store.save(case_id, {"consent.interview": "yes", "victim.pseudonym": "Edit A"}, base=base)
+    store.save(case_id, {"consent.interview": "yes", "victim.pseudonym": "Edit B"}, base=base)
+    assert store.get(case_id).conflict
+    screens = window.case_screens
+    screens.open_case(case_id)
+    assert window.stack.currentWidget() is screens.case_view
+    assert screens.interview.editing is None
+    assert len(store.get(case_id).heads) == 2  # nothing was merged behind the user's back

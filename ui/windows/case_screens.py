@@ -121,6 +121,11 @@ class CaseScreens:
         if self.interview.editing is not None:
             self.interview.commit()
             self.interview.clear()
+        if case_id is not None and self._session.cases.get(case_id).conflict:
+            # Editing one head would bury the other: the case view shows the conflict and
+            # offers to resolve it first, so no edit is ever dropped silently.
+            self.show_history(case_id)
+            return
         self.interview.open_case(case_id, section_id)
         self._window.stack.setCurrentWidget(self.interview)
         self.interview.sections.setFocus()
