@@ -294,3 +294,23 @@ def test_removable_drives_are_listed_as_quick_places(tmp_path: Path) -> None:
         "aigerim", (tmp_path / "media", tmp_path / "run" / "media"))
     assert places == [tmp_path / "media/aigerim/USB STICK", tmp_path / "run/media/aigerim/Disk"]
     assert bundle_services.removable_places("nobody", (tmp_path / "media",)) == []
+
+
+def test_withheld_reasons_from_the_core_are_shown_in_the_screen_language(qtbot) -> None:
+    from intake_app.lifecycle.consent import reason_for
+    from ui.i18n import Translator
+    from ui.windows.export_dialog import withheld_reason
+
+    ru, kk = Translator("ru"), Translator("kk")
+    assert withheld_reason(ru, reason_for("ombudsman", "no")) == (
+        "человек не дал согласия на передачу сведений: Уполномоченный по правам человека "
+        "(consent.share.ombudsman)")
+    assert withheld_reason(kk, reason_for("lawyer", None)).startswith(
+        "мәліметтерді беруге келісім туралы жауап жазылмаған: Адвокат")
+    assert "неизвестно" in withheld_reason(ru, reason_for("un_sr", "unknown"))
+    assert "отказался" in withheld_reason(ru, reason_for("un_sr", "declined"))
+    assert withheld_reason(ru, "retracted by the person (only its tombstone is sent)") == (
+        "согласие отозвано человеком (отправляется только отметка об отзыве)")
+    # Anything else is shown as the core wrote it (made safe), never dropped.
+    odd = "anonymous consent, but the photo cannot be stripped\u202e"
+    assert withheld_reason(ru, odd) == "anonymous consent, but the photo cannot be stripped⟨U+202E⟩"

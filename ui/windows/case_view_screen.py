@@ -31,6 +31,7 @@ class CaseViewScreen(QWidget):
     editRequested = Signal(str)
     dossierRequested = Signal(str)  # helper-11: a PDF for a lawyer
     resolveRequested = Signal(str)  # helper-15: the case has several heads (a conflict)
+    resolveRequested = Signal(str)  # helper-15: the case has several heads (a conflict)
 
     def __init__(self, translator: Translator, session: Session,
                  parent: QWidget | None = None) -> None:
@@ -66,6 +67,15 @@ class CaseViewScreen(QWidget):
         top.addWidget(self.dossier_button)
         # Conflict (helper-15): shown only while the case has several heads.
         self.conflict_note = wrapping_label(self, "warning")
+        self.conflict_note.hide()
+        self.resolve_button = QPushButton(self)
+        self.resolve_button.setObjectName("openConflict")
+        self.resolve_button.hide()
+        self.resolve_button.clicked.connect(lambda: self.case_id and self.resolveRequested.emit(
+            self.case_id))
+        top.addWidget(self.resolve_button)
+        # Conflict (helper-15): shown only while the case has several heads.
+        self.conflict_note = wrapping_label(self, "warning")
         self.conflict_note.setObjectName("conflictNote")
         self.conflict_note.hide()
         self.resolve_button = QPushButton(self)
@@ -78,6 +88,7 @@ class CaseViewScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self._summary)
+        layout.addWidget(self.conflict_note)
         layout.addWidget(self.conflict_note)
         layout.addWidget(self.history, 1)
         # Retraction and delivered attachments (helper-15, lifecycle).
@@ -92,6 +103,9 @@ class CaseViewScreen(QWidget):
         self.case_id = case_id
         self._entries = self._session.cases.history(case_id)
         self._fill()
+        conflict = bool(self._session.cases.get(case_id).conflict)
+        self.conflict_note.setVisible(conflict)
+        self.resolve_button.setVisible(conflict)
         self.lifecycle.show_case(case_id)
         conflict = bool(self._session.cases.get(case_id).conflict)
         self.conflict_note.setVisible(conflict)
@@ -124,6 +138,8 @@ class CaseViewScreen(QWidget):
         self._entries = []
         self.case_id = None
         self._summary.clear()
+        self.conflict_note.hide()
+        self.resolve_button.hide()
         self.lifecycle.show_case(None)
         self.conflict_note.hide()
         self.resolve_button.hide()
@@ -134,6 +150,8 @@ class CaseViewScreen(QWidget):
         self.back_button.setText(t.tr("interview.back"))
         self.edit_button.setText(t.tr("history.edit"))
         self.dossier_button.setText(t.tr("dossier.action"))
+        self.conflict_note.setText(t.tr("conflict.note"))
+        self.resolve_button.setText(t.tr("conflict.open"))
         self.conflict_note.setText(t.tr("conflict.note"))
         self.resolve_button.setText(t.tr("conflict.open"))
         self.history.setHeaderLabels([t.tr("history.when"), t.tr("history.who"),

@@ -10,6 +10,7 @@ withheld, and why (the core's consent filter returns them).
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -48,6 +49,31 @@ FINGERPRINT_ROLE = Qt.ItemDataRole.UserRole
 CARD_PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole
 MAX_LISTED_CASES = 500
+
+
+_SHARE_REF = re.compile(r"\(consent\.share\.([a-z_]+)(?: = (no))?\)$")
+
+
+def withheld_reason(t: Translator, reason: str) -> str:
+    """The core's reason (intake_app.lifecycle.consent, English) in the screen language.
+
+    Only the documented consent and retraction reasons are translated; any other reason is
+    shown as the core wrote it, so nothing is ever hidden."""
+    match = _SHARE_REF.search(reason)
+    if reason.startswith("retracted by the person"):
+        return t.tr("export.reason.retracted")
+    if match is None:
+        return safe_text(reason)
+    category = match.group(1)
+    who, ref = category_text(t, category), f"consent.share.{category}"
+    if reason.startswith("no answer recorded"):
+        return t.tr("export.reason.no_answer", who=who, ref=ref)
+    if match.group(2) == "no":
+        return t.tr("export.reason.refused", who=who, ref=ref)
+    for status in ("unknown", "declined"):
+        if f" is {status} (" in reason:
+            return t.tr(f"export.reason.{status}", who=who, ref=ref)
+    return safe_text(reason)
 
 
 class ExportDialog(QDialog):
@@ -148,6 +174,8 @@ class ExportDialog(QDialog):
         self.result_text = wrapping_label(self)
         self.result_text.setObjectName("exportResult")
         self.result_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.withheld_caption = wrapping_label(self, "sectionTitle")
+        self.withheld_caption.hide()
         self.withheld = QListWidget(self)
         self.withheld.setObjectName("exportWithheld")
         self.withheld.setWordWrap(True)
@@ -172,6 +200,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.result_text)
+        layout.addWidget(self.withheld_caption)
         layout.addWidget(self.withheld, 1)
         layout.addLayout(buttons)
 
@@ -302,6 +331,7 @@ class ExportDialog(QDialog):
         self.export_button.setVisible(not done)
         for widget in (self.recipients_box, self.cases_box, self.destination_box):
             widget.setEnabled(not running and not done)
+            widget.setVisible(not done)  # the result then stands alone under the title
         self.case_search.setEnabled(self.chosen_radio.isChecked())
         self.cases.setEnabled(self.chosen_radio.isChecked())
         self.use_card_button.setEnabled(self._pending_card is not None
@@ -361,10 +391,11 @@ class ExportDialog(QDialog):
             by_reason[reason].append(services.pseudonym_of(self._session, case_id))
         for reason, pseudonyms in sorted(by_reason.items()):
             item = QListWidgetItem(t.tr("export.withheld_item", n=len(pseudonyms),
-                                        reason=reason, cases=", ".join(
+                                        reason=withheld_reason(t, reason), cases=", ".join(
                                             safe_text(p) for p in sorted(pseudonyms))))
             self.withheld.addItem(item)
         self.withheld.setVisible(bool(result.withheld))
+        self.withheld_caption.setVisible(bool(result.withheld))
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
@@ -418,5 +449,7 @@ class ExportDialog(QDialog):
         self.choose_button.setText(t.tr("export.choose"))
         self.progress.setAccessibleName(t.tr("export.progress"))
         self.withheld.setAccessibleName(t.tr("export.withheld"))
+        self.withheld_caption.setText(t.tr("export.withheld"))
+        self.withheld_caption.setBuddy(self.withheld)
         self.export_button.setText(t.tr("export.start"))
         self._update()

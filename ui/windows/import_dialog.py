@@ -126,8 +126,11 @@ class ImportDialog(QDialog):
         self.counts = wrapping_label(self.result_box)
         self.counts.setObjectName("importCounts")
         self.counts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.conflicts_caption = wrapping_label(self.result_box)
         self.conflicts = QListWidget(self.result_box)
         self.conflicts.setObjectName("importConflicts")
+        self.conflicts.setMaximumHeight(160)
+        self.conflicts_caption.setBuddy(self.conflicts)
         self.conflicts.itemActivated.connect(self._resolve_item)
         self.resolve_button = QPushButton(self.result_box)
         self.resolve_button.setObjectName("resolveImported")
@@ -142,6 +145,7 @@ class ImportDialog(QDialog):
         result_buttons.addWidget(self.receipt_button)
         box = QVBoxLayout(self.result_box)
         box.addWidget(self.counts)
+        box.addWidget(self.conflicts_caption)
         box.addWidget(self.conflicts, 1)
         box.addLayout(result_buttons)
         self.result_box.hide()
@@ -220,7 +224,6 @@ class ImportDialog(QDialog):
         self.revoked_warning.setVisible(revoked)
         self.signer_box.show()
         self.status.setText(t.tr("import.checked"))
-        self.import_button.setFocus()
 
     # -- importing ---------------------------------------------------------------------------
     def start_import(self) -> None:
@@ -261,11 +264,11 @@ class ImportDialog(QDialog):
             self.conflicts.setCurrentRow(0)
         has_conflicts = bool(result.conflicts)
         self.conflicts.setVisible(has_conflicts)
+        self.conflicts_caption.setVisible(has_conflicts)
         self.resolve_button.setVisible(has_conflicts)
         self.receipt_button.setVisible(services.receipt_allowed(self._session, result))
         self.result_box.show()
         self.imported.emit(result)
-        self.close_button.setFocus()
 
     @staticmethod
     def _gap_text(result: ImportResult) -> str:
@@ -305,6 +308,10 @@ class ImportDialog(QDialog):
                 self.progress.hide()
                 on_success(value)  # type: ignore[operator]
                 self._update()
+                # Focus the next step (a disabled button cannot take it before _update).
+                next_button = self.import_button if self.import_button.isEnabled() \
+                    and self.import_button.isVisible() else self.close_button
+                next_button.setFocus()
 
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -376,6 +383,7 @@ class ImportDialog(QDialog):
         self.progress.setAccessibleName(t.tr("import.progress"))
         self.result_box.setTitle(t.tr("import.result"))
         self.conflicts.setAccessibleName(t.tr("import.conflict_list"))
+        self.conflicts_caption.setText(t.tr("import.conflict_hint"))
         self.resolve_button.setText(t.tr("import.resolve"))
         self.receipt_button.setText(t.tr("import.save_receipt"))
         self.import_button.setText(t.tr("import.start"))
