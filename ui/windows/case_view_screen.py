@@ -31,7 +31,6 @@ class CaseViewScreen(QWidget):
     editRequested = Signal(str)
     dossierRequested = Signal(str)  # helper-11: a PDF for a lawyer
     resolveRequested = Signal(str)  # helper-15: the case has several heads (a conflict)
-    resolveRequested = Signal(str)  # helper-15: the case has several heads (a conflict)
 
     def __init__(self, translator: Translator, session: Session,
                  parent: QWidget | None = None) -> None:
@@ -74,21 +73,10 @@ class CaseViewScreen(QWidget):
         self.resolve_button.clicked.connect(lambda: self.case_id and self.resolveRequested.emit(
             self.case_id))
         top.addWidget(self.resolve_button)
-        # Conflict (helper-15): shown only while the case has several heads.
-        self.conflict_note = wrapping_label(self, "warning")
-        self.conflict_note.setObjectName("conflictNote")
-        self.conflict_note.hide()
-        self.resolve_button = QPushButton(self)
-        self.resolve_button.setObjectName("openConflict")
-        self.resolve_button.hide()
-        self.resolve_button.clicked.connect(lambda: self.case_id and self.resolveRequested.emit(
-            self.case_id))
-        top.addWidget(self.resolve_button)
         top.addWidget(self.edit_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self._summary)
-        layout.addWidget(self.conflict_note)
         layout.addWidget(self.conflict_note)
         layout.addWidget(self.history, 1)
         # Retraction and delivered attachments (helper-15, lifecycle).
@@ -103,9 +91,6 @@ class CaseViewScreen(QWidget):
         self.case_id = case_id
         self._entries = self._session.cases.history(case_id)
         self._fill()
-        conflict = bool(self._session.cases.get(case_id).conflict)
-        self.conflict_note.setVisible(conflict)
-        self.resolve_button.setVisible(conflict)
         self.lifecycle.show_case(case_id)
         conflict = bool(self._session.cases.get(case_id).conflict)
         self.conflict_note.setVisible(conflict)
@@ -138,8 +123,6 @@ class CaseViewScreen(QWidget):
         self._entries = []
         self.case_id = None
         self._summary.clear()
-        self.conflict_note.hide()
-        self.resolve_button.hide()
         self.lifecycle.show_case(None)
         self.conflict_note.hide()
         self.resolve_button.hide()
@@ -150,8 +133,6 @@ class CaseViewScreen(QWidget):
         self.back_button.setText(t.tr("interview.back"))
         self.edit_button.setText(t.tr("history.edit"))
         self.dossier_button.setText(t.tr("dossier.action"))
-        self.conflict_note.setText(t.tr("conflict.note"))
-        self.resolve_button.setText(t.tr("conflict.open"))
         self.conflict_note.setText(t.tr("conflict.note"))
         self.resolve_button.setText(t.tr("conflict.open"))
         self.history.setHeaderLabels([t.tr("history.when"), t.tr("history.who"),
