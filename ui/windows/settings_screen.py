@@ -86,6 +86,8 @@ class SettingsScreen(QWidget):
         self.lifecycle = VaultLifecyclePanel(translator, session, self)
         self.lifecycle.setEnabled(getattr(session, "vault", None) is not None)
         layout.addWidget(self.lifecycle)
+        layout.addSpacing(12)
+        layout.addWidget(self._keys_note)
         layout.addStretch(1)
         layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignRight)
         translator.languageChanged.connect(self.retranslate)
