@@ -421,16 +421,21 @@ class Tally:
         return out
 
 
+# Ordered as the heads table is stored (its primary key), so SQLite streams rows instead of
+# sorting every body in a temporary B-tree (in memory: temp_store is MEMORY in the vault).
+HEADS_QUERY = (
+    "SELECT c.case_id, c.red_flags, r.created_at, r.id, r.body FROM case_index c"
+    " JOIN heads h ON h.case_id = c.case_id JOIN revisions r ON r.id = h.revision_id"
+    " WHERE c.retracted = 0 ORDER BY h.case_id, h.revision_id"
+)
+
+
 def head_answers(
     conn: Any, cancel: CancelToken | None = None
 ) -> Iterator[tuple[str, dict[str, Any], list[str]]]:
     """(case id, answers of the latest head, red flags) of every case not retracted,
     streamed in case id order; memory holds one case at a time."""
-    rows = conn.execute(
-        "SELECT c.case_id, c.red_flags, r.created_at, r.id, r.body FROM case_index c"
-        " JOIN heads h ON h.case_id = c.case_id JOIN revisions r ON r.id = h.revision_id"
-        " WHERE c.retracted = 0 ORDER BY c.case_id"
-    )
+    rows = conn.execute(HEADS_QUERY)
     current: str | None = None
     best: tuple[str, str, bytes] | None = None
     flags_text = "[]"
