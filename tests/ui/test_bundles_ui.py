@@ -314,3 +314,25 @@ def test_withheld_reasons_from_the_core_are_shown_in_the_screen_language(qtbot) 
     # Anything else is shown as the core wrote it (made safe), never dropped.
     odd = "anonymous consent, but the photo cannot be stripped\u202e"
     assert withheld_reason(ru, odd) == "anonymous consent, but the photo cannot be stripped⟨U+202E⟩"
+
+
+def test_privacy_screen_and_panic_blank_the_bundle_dialogs(
+        parties, make_window, qtbot, monkeypatch, tmp_path) -> None:  # fmt: skip
+    monitor, coordinator = parties["monitor"], parties["coordinator"]
+    new_case(monitor)
+    bundle = export(monitor, tmp_path / "p.intake", coordinator.fingerprint)
+    window = open_window(make_window, coordinator, qtbot, monkeypatch, language="en")
+    dialogs.set_next_answer([bundle])
+    window.import_action.trigger()
+    dialog = last_dialog(window)
+    wait_idle(dialog, qtbot)
+    assert dialog.isVisible()
+    window.toggle_privacy()
+    assert window.privacy_on and not dialog.isVisible()
+    window.toggle_privacy()
+    assert dialog.isVisible()
+    window.export_action.trigger()
+    export_dialog = last_dialog(window)
+    window.panic()
+    assert not dialog.isVisible() and not export_dialog.isVisible()
+    assert window.case_screens is None  # locked: the dialogs were closed with the screens

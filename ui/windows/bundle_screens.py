@@ -62,6 +62,11 @@ class BundleScreens:
         self._drop = BundleDrop(window, self)
         window.setAcceptDrops(True)
         window.installEventFilter(self._drop)
+        # Dialogs are windows of their own: the privacy screen and the panic key must blank
+        # them too, at once (panic before the lock has even started).
+        window.stack.currentChanged.connect(self._screen_changed)
+        window.panicked.connect(self._hide_dialogs)
+        self._hidden_for_privacy: list[QDialog] = []
 
     # -- dialogs ----------------------------------------------------------------------------
     def _keep(self, dialog: QDialog) -> None:
@@ -69,6 +74,21 @@ class BundleScreens:
         dialog.finished.connect(lambda _r: self._forget(dialog))
         dialog.show()
         dialog.raise_()
+
+    def _hide_dialogs(self) -> None:
+        for dialog in self.dialogs:
+            if dialog.isVisible():
+                dialog.hide()
+                self._hidden_for_privacy.append(dialog)
+
+    def _screen_changed(self, _index: int) -> None:
+        if self._window.privacy_on:
+            self._hide_dialogs()
+            return
+        for dialog in self._hidden_for_privacy:
+            if dialog in self.dialogs:
+                dialog.show()
+        self._hidden_for_privacy = []
 
     def _forget(self, dialog: QDialog) -> None:
         if dialog in self.dialogs:
@@ -135,6 +155,9 @@ class BundleScreens:
         return self.conflict
 
     def destroy(self) -> None:
+        self._window.stack.currentChanged.disconnect(self._screen_changed)
+        self._window.panicked.disconnect(self._hide_dialogs)
+        self._hidden_for_privacy = []
         self._window.removeEventFilter(self._drop)
         self._window.setAcceptDrops(False)
         for dialog in list(self.dialogs):
