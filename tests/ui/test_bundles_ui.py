@@ -336,3 +336,52 @@ def test_privacy_screen_and_panic_blank_the_bundle_dialogs(
     window.panic()
     assert not dialog.isVisible() and not export_dialog.isVisible()
     assert window.case_screens is None  # locked: the dialogs were closed with the screens
+
+
+def test_unknown_signer_is_refused_before_anything_is_decrypted(
+        parties, make_window, qtbot, monkeypatch, tmp_path) -> None:  # fmt: skip
+    outsider, coordinator = parties["outsider"], parties["coordinator"]
+    trust(outsider, coordinator)
+    new_case(outsider)
+    bundle = export(outsider, tmp_path / "u.intake", coordinator.fingerprint)
+    window = open_window(make_window, coordinator, qtbot, monkeypatch, language="en")
+    dialogs.set_next_answer([bundle])
+    dialogs.set_next_answer(True)
+    window.import_action.trigger()
+    dialog = last_dialog(window)
+    wait_idle(dialog, qtbot)
+    assert "not in this vault's trust registry" in _shown(dialogs.Kind.ERROR)[-1].text
+    assert dialog.check is None and not dialog.signer_box.isVisible()
+    assert window.session.cases.count() == 0
+
+
+def test_revoked_signer_is_shown_as_revoked_and_a_later_bundle_refused(
+        parties, make_window, qtbot, monkeypatch, tmp_path) -> None:  # fmt: skip
+    from intake_app.bundles.export import export_bundle
+    from intake_app.identity.trust import TrustRegistry
+
+    monitor, coordinator = parties["monitor"], parties["coordinator"]
+    new_case(monitor)
+    vault = monitor.open()
+    try:
+        seq = export_bundle(vault, [coordinator.fingerprint], tmp_path / "r.intake").seq
+    finally:
+        vault.close()
+    vault = coordinator.open()
+    try:  # the owner confirms only the bundles before this one
+        TrustRegistry(vault).revoke(monitor.fingerprint, seq - 1)
+    finally:
+        vault.close()
+    window = open_window(make_window, coordinator, qtbot, monkeypatch, language="en")
+    dialogs.set_next_answer([tmp_path / "r.intake"])
+    window.import_action.trigger()
+    dialog = last_dialog(window)
+    wait_idle(dialog, qtbot)
+    assert dialog.signer_status.text() == "REVOKED key"
+    assert dialog.revoked_warning.isVisible()
+    dialogs.set_next_answer(True)
+    dialog.import_button.click()
+    wait_idle(dialog, qtbot)
+    refused = _shown(dialogs.Kind.ERROR)[-1]
+    assert refused.title == "Bundle refused" and "revoked" in refused.text
+    assert dialog.import_result is None and window.session.cases.count() == 0
