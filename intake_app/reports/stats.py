@@ -423,9 +423,11 @@ class Tally:
 
 # Ordered as the heads table is stored (its primary key), so SQLite streams rows instead of
 # sorting every body in a temporary B-tree (in memory: temp_store is MEMORY in the vault).
+# CROSS JOIN fixes heads as the outer loop whatever the planner would guess.
 HEADS_QUERY = (
-    "SELECT c.case_id, c.red_flags, r.created_at, r.id, r.body FROM case_index c"
-    " JOIN heads h ON h.case_id = c.case_id JOIN revisions r ON r.id = h.revision_id"
+    "SELECT h.case_id, c.red_flags, r.created_at, r.id, r.body FROM heads h"
+    " CROSS JOIN case_index c ON c.case_id = h.case_id"
+    " CROSS JOIN revisions r ON r.id = h.revision_id"
     " WHERE c.retracted = 0 ORDER BY h.case_id, h.revision_id"
 )
 
