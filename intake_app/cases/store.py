@@ -7,7 +7,7 @@ the case index and the full-text row change together or not at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,22 +112,40 @@ class CaseStore:
         self.vault.audit(conn, "case.save", case_id)
         return rev.id
 
-    def resolve(self, case_id: str, take: str | dict[str, Any]) -> str:
+    def resolve(
+        self,
+        case_id: str,
+        take: str | dict[str, Any],
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+        expected_heads: Sequence[str] | None = None,
+    ) -> str:
         """End a conflict: a revision whose parents are all heads, with the answers of the
-        head `take` (a revision id) or the given answers."""
+        head `take` (a revision id) or the given answers.
+
+        With given answers, `attachments` (default: the latest head's) lists the attachment
+        entries the resolution keeps (answers mixed from several heads need theirs).
+        `expected_heads`: the heads the person compared; if the case has others by now
+        (an import meanwhile), CaseConflict and nothing is written."""
         with self.vault.write() as conn:
             heads = graph.case_heads(conn, case_id)
             if not heads:
                 raise NotFound(f"There is no case {case_id} in this vault.")
             _refuse_retracted(conn, case_id)
+            if expected_heads is not None and sorted(expected_heads) != sorted(heads):
+                raise CaseConflict(
+                    "The case changed while you compared its versions (a new version arrived); "
+                    "nothing was saved. Open the conflict again."
+                )
             if isinstance(take, str):
                 chosen = self._case_revision(conn, case_id, take)
                 answers, kept = chosen.answers, chosen.attachments
             else:
                 answers, kept = (
                     take,
-                    graph.primary_head([graph.load_revision(conn, h) for h in heads]).attachments,
-                )
+                    attachments if attachments is not None else graph.primary_head(
+                        [graph.load_revision(conn, h) for h in heads]).attachments,
+                )  # fmt: skip
             if len(heads) == 1 and isinstance(take, str) and take == heads[0]:
                 return heads[0]
             protocol = self.shelf.current(graph.load_revision(conn, heads[0]).protocol["id"])

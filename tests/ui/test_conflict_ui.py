@@ -146,3 +146,57 @@ def test_a_case_without_conflict_says_so(tmp_path, make_window, qtbot, monkeypat
     info = [s for s in dialogs.shown() if s.kind == dialogs.Kind.INFO][-1]
     assert info.text == "This case has only one version now; there is nothing to resolve."
     assert window.stack.currentWidget() is window.case_screens.case_view
+
+
+def test_a_mixed_resolution_keeps_the_attachments_of_both_versions(
+        tmp_path, make_window, qtbot, monkeypatch) -> None:  # fmt: skip
+    from intake_app.cases.store import CaseStore
+
+    monitor = make_party(tmp_path, "Monitor", "monitor")
+    coordinator = make_party(tmp_path, "Coordinator", "coordinator")
+    trust(monitor, coordinator)
+    trust(coordinator, monitor)
+    case_id = new_case(monitor, BASE)
+    import_(coordinator, export(monitor, tmp_path / "1.intake", coordinator.fingerprint))
+    photo = tmp_path / "injury.jpg"
+    photo.write_bytes(b"\xff\xd8 not really a jpeg " * 50)
+    vault = monitor.open()
+    try:
+        store = CaseStore(vault)
+        sha = store.attach(case_id, photo)[1]["sha256"]
+        store.save(case_id, {**store.get(case_id).answers, "victim.sex": "male",
+                             "evidence.injury_photos": [sha]})  # fmt: skip
+    finally:
+        vault.close()
+    save(coordinator, case_id, COORDINATOR_EDIT)
+    import_(coordinator, export(monitor, tmp_path / "2.intake", coordinator.fingerprint))
+    window, view = _open_conflict(make_window, qtbot, monkeypatch, coordinator, case_id,
+                                  language="en")
+    photos = _row(view, "evidence.injury_photos")
+    monitor_column = 1 + [i for i, h in enumerate(view.heads) if h.attachments][0]
+    coordinator_column = 3 - monitor_column
+    view.take_all(coordinator_column - 1)  # the coordinator's answers...
+    view.table.cellClicked.emit(photos, monitor_column)  # ...with the monitor's photo
+    view.resolve_button.click()
+    _record, head = _resolved(window, qtbot, case_id)
+    assert head.answers["evidence.injury_photos"] == [sha]
+    assert head.answers["victim.sex"] == "unknown"
+    assert [a["sha256"] for a in head.attachments] == [sha]
+    assert len(head.parents) == 2
+
+
+def test_a_version_arriving_meanwhile_stops_the_resolution(
+        conflict, make_window, qtbot, monkeypatch) -> None:  # fmt: skip
+    coordinator, case_id, heads = conflict
+    window, view = _open_conflict(make_window, qtbot, monkeypatch, coordinator, case_id,
+                                  language="en")
+    view.take_all(0)
+    store = window.session.cases
+    newer = store.save(case_id, {**COORDINATOR_EDIT, **SHARE_NAMED, "victim.sex": "other"},
+                       base=heads["coordinator"])  # fmt: skip
+    dialogs.set_next_answer(True)
+    view.resolve_button.click()
+    qtbot.waitUntil(lambda: view.task is None, timeout=20000)
+    error = [s for s in dialogs.shown() if s.kind == dialogs.Kind.ERROR][-1]
+    assert "changed while you compared" in error.text
+    assert sorted(store.get(case_id).heads) == sorted([heads["monitor"], newer])

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from intake_app.canonical import canonical_json
+from intake_app.cases import attachments as blobs
 from intake_app.errors import IntakeError
 from intake_app.protocol.values import display_value
 from intake_app.reports.text_safety import visible
@@ -330,13 +331,25 @@ class ConflictView(QWidget):
                 any(k not in self.choices for k in self.differing):
             return
         sides = {self.choices[k] for k in self.differing}
-        # One side taken whole keeps that version exactly, attachments included.
+        # One side taken whole keeps that version exactly, attachments included; a mix keeps
+        # every head's attachments, so no photo or scan drops out of the record.
         take: str | dict[str, Any] = (self.heads[sides.pop()].id if len(sides) == 1
                                       else self.resolved_answers())  # fmt: skip
         store = self._session.cases
+        shown = [h.id for h in self.heads]
+        heads = list(reversed(self.heads))  # latest first: its entries win on a shared hash
 
         def work(_progress: Any, _cancel: Any) -> str:
-            return str(store.resolve(case_id, take))
+            if isinstance(take, str):
+                return str(store.resolve(case_id, take, expected_heads=shown))
+            conn = store.vault.conn
+            kept: dict[str, dict[str, Any]] = {}
+            for head in heads:
+                for entry in head.attachments:
+                    if entry["sha256"] not in kept and blobs.blob_info(conn, entry["sha256"]):
+                        kept[entry["sha256"]] = entry
+            return str(store.resolve(case_id, take, attachments=list(kept.values()),
+                                     expected_heads=shown))  # fmt: skip
 
         self.task = self._runner.start(work, on_success=self._resolved, on_failure=self._failed)
         self._update()
