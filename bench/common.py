@@ -30,8 +30,16 @@ PASSPHRASE = "benchmark passphrase, not secret"  # the same as bench_stats.py
 MIB = 1024 * 1024
 
 
-def emit(name: str, value: float, unit: str, *, peer: str | None = None,
-         peer_value: float | None = None, goal: str | None = None, **extra: Any) -> None:
+def emit(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    peer: str | None = None,
+    peer_value: float | None = None,
+    goal: str | None = None,
+    **extra: Any,
+) -> None:
     """Print one measure. Ratio = value / peer_value when a peer was measured."""
     ratio = None
     if peer_value:
@@ -71,21 +79,25 @@ def fsync_latency(folder: Path, count: int = 100) -> list[float]:
     return times
 
 
-def run_measured(cmd: Sequence[str | os.PathLike[str]], *, env: dict[str, str] | None = None,
-                 stdout: Any = subprocess.DEVNULL) -> tuple[float, float, int]:
+def run_measured(
+    cmd: Sequence[str | os.PathLike[str]],
+    *,
+    env: dict[str, str] | None = None,
+    stdout: Any = subprocess.DEVNULL,
+) -> tuple[float, float, int]:
     """Run a command under /usr/bin/time; (wall seconds, its peak RSS in MiB, exit status).
 
     Not os.wait4 from here: Linux keeps a child's max RSS across exec, so a child forked
     from this (large) process would report our RSS, not its own."""
-    report = tempfile.NamedTemporaryFile(prefix="rss-", suffix=".txt", delete=False)
-    report.close()
+    fd, report_name = tempfile.mkstemp(prefix="rss-", suffix=".txt")
+    os.close(fd)
     started = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name,
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report_name,
                            *[str(c) for c in cmd]], env=env, stdout=stdout,
                           stderr=subprocess.PIPE)  # fmt: skip
     wall = time.perf_counter() - started
-    text = Path(report.name).read_text().strip().splitlines()
-    os.unlink(report.name)
+    text = Path(report_name).read_text().strip().splitlines()
+    os.unlink(report_name)
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace") if proc.stderr else ""
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
@@ -109,7 +121,6 @@ def plain_twin(vault: Any, folder: Path) -> Any:
     """A Vault object over an unencrypted copy of `vault`'s database (sqlcipher_export),
     with the vault's own pragmas minus encryption, its writer lock and identity: CaseStore
     runs on it unchanged, so the difference is the encryption alone."""
-
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "plain.db"

@@ -28,7 +28,7 @@ PRELUDE = textwrap.dedent(
     from pathlib import Path
     from intake_app.errors import IntakeError, StorageError
     from intake_app.vault import Vault
-    PASSPHRASE = %r
+    PASSPHRASE = "PASSPHRASE_HERE"
     disk = Path(sys.argv[1])
     out = {}
 
@@ -43,15 +43,14 @@ PRELUDE = textwrap.dedent(
         v = Vault.open(path, PASSPHRASE)
         try:
             tables = [r[0] for r in v.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE '%%fts%%'"
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE '%fts%'"
                 " ORDER BY 1")]
             return {t: v.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                     for t in tables}
         finally:
             v.close()
     """
-    % PASSPHRASE
-)
+).replace("PASSPHRASE_HERE", PASSPHRASE)
 
 
 def run_on_small_disk(tmp_path: Path, size: str, body: str, *args: str) -> dict:
@@ -73,7 +72,10 @@ def run_on_small_disk(tmp_path: Path, size: str, body: str, *args: str) -> dict:
 
 
 def test_disk_full_during_save_rolls_back_with_a_message(tmp_path: Path) -> None:
-    out = run_on_small_disk(tmp_path, "3m", """
+    out = run_on_small_disk(
+        tmp_path,
+        "3m",
+        """
         from intake_app.cases.store import CaseStore
         path = disk / "vault"
         vault = Vault.create(path, PASSPHRASE, name="M", role="monitor")
@@ -102,7 +104,8 @@ def test_disk_full_during_save_rolls_back_with_a_message(tmp_path: Path) -> None
         out["integrity"] = v.conn.execute("PRAGMA integrity_check").fetchone()[0]
         v.close()
         out["files"] = sorted(p.name for p in path.iterdir())
-    """)
+    """,
+    )
     assert out["error"] is not None, "the disk never filled"
     assert out["type"] == "StorageError" and "full" in out["error"]
     assert "\n" not in out["error"]
@@ -131,7 +134,10 @@ def test_disk_full_during_import_changes_nothing(tmp_path: Path, parties) -> Non
     # inside the database: the failure comes in the middle of the import transaction.
     vault_size = sum(p.stat().st_size for p in c.path.rglob("*") if p.is_file())
     size = (vault_size + bundle.stat().st_size) // 1024 + 1200
-    out = run_on_small_disk(tmp_path, f"{size}k", """
+    out = run_on_small_disk(
+        tmp_path,
+        f"{size}k",
+        """
         from intake_app.bundles.importer import import_bundle
         path = disk / "c"
         shutil.copytree(sys.argv[2], path)
@@ -148,17 +154,24 @@ def test_disk_full_during_import_changes_nothing(tmp_path: Path, parties) -> Non
         out["integrity"] = sound(path)
         staging = path / "staging"
         out["staging"] = sorted(p.name for p in staging.iterdir()) if staging.exists() else []
-    """, str(c.path), str(bundle))
+    """,
+        str(c.path),
+        str(bundle),
+    )
     assert out["error"] is not None, "the import fitted: make the disk smaller"
     assert out["type"] == "StorageError" and "full" in out["error"].lower(), out
     assert "stag" not in out["error"], "failed before the transaction: disk too small"
     assert out["unchanged"] and out["integrity"] == "ok" and out["staging"] == []
 
 
-def test_disk_full_during_export_leaves_no_file_and_no_sequence_used(tmp_path: Path,
-                                                                      parties) -> None:
+def test_disk_full_during_export_leaves_no_file_and_no_sequence_used(
+    tmp_path: Path, parties
+) -> None:
     a, _, case_id = parties
-    out = run_on_small_disk(tmp_path, "1m", """
+    out = run_on_small_disk(
+        tmp_path,
+        "1m",
+        """
         from intake_app.bundles.export import export_bundle
         path = Path(sys.argv[2])
         before = dump(path)
@@ -174,7 +187,10 @@ def test_disk_full_during_export_leaves_no_file_and_no_sequence_used(tmp_path: P
             vault.close()
         out["left"] = sorted(p.name for p in target.parent.iterdir())
         out["unchanged"] = dump(path) == before
-    """, str(a.path), case_id)
+    """,
+        str(a.path),
+        case_id,
+    )
     assert out["error"] is not None, "the bundle fitted: make the disk smaller"
     assert out["type"] == "StorageError", out
     assert out["left"] == [], "a partial bundle was left on the full disk"
