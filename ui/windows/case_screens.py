@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
+from intake_app.errors import NotFound
 from ui import case_services
 from ui.windows.case_list_screen import CaseListScreen
 from ui.windows.case_view_screen import CaseViewScreen
@@ -121,7 +122,7 @@ class CaseScreens:
         if self.interview.editing is not None:
             self.interview.commit()
             self.interview.clear()
-        if case_id is not None and self._session.cases.get(case_id).conflict:
+        if case_id is not None and self._has_conflict(case_id):
             # Editing one head would bury the other: the case view shows the conflict and
             # offers to resolve it first, so no edit is ever dropped silently.
             self.show_history(case_id)
@@ -129,6 +130,12 @@ class CaseScreens:
         self.interview.open_case(case_id, section_id)
         self._window.stack.setCurrentWidget(self.interview)
         self.interview.sections.setFocus()
+
+    def _has_conflict(self, case_id: str) -> bool:
+        try:
+            return bool(self._session.cases.get(case_id).conflict)
+        except NotFound:
+            return False  # a new case that so far lives only in its draft
 
     def show_history(self, case_id: str) -> None:
         self.case_view.show_case(case_id)
