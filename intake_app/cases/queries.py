@@ -158,12 +158,14 @@ def history(conn: Any, case_id: str) -> list[HistoryEntry]:
     return entries
 
 
-def _where(filters: CaseFilter) -> tuple[str, str, list[Any]]:
+def _where(filters: CaseFilter, *, ordered: bool = False) -> tuple[str, str, list[Any]]:
     joins = ""
     clauses: list[str] = []
     params: list[Any] = []
     if not filters.include_retracted:
-        clauses.append("c.retracted = 0")
+        # For a page, "+" keeps the planner off the retracted index: with it, SQLite read and
+        # sorted every row for each page (measured in a 20,000-case vault: ~0.9 s a page).
+        clauses.append("+c.retracted = 0" if ordered else "c.retracted = 0")
     if filters.red_flag is not None:
         clauses.append("EXISTS (SELECT 1 FROM json_each(c.red_flags) WHERE value = ?)")
         params.append(filters.red_flag)
@@ -196,7 +198,7 @@ def list_page(
     """One page of the case list, from the index only (never loads revisions)."""
     if sort not in SORTS:
         raise UsageError(f"Unknown sort order {sort!r}; use one of: {', '.join(SORTS)}.")
-    joins, where, params = _where(filters or CaseFilter())
+    joins, where, params = _where(filters or CaseFilter(), ordered=True)
     rows = conn.execute(
         "SELECT c.case_id, c.pseudonym, c.updated_at, c.red_flags, c.conflict, c.status,"  # noqa: S608
         f" c.city, c.minor FROM case_index c{joins}{where}"
