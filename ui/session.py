@@ -19,6 +19,17 @@ def holds_vault(folder: Path) -> bool:
     return (folder / VAULT_MARKER_FILE).is_file()
 
 
+def remembered_in_keyring(folder: Path) -> bool:
+    """Whether the vault's header holds a keyring slot (read without unlocking)."""
+    from intake_app.errors import IntakeError
+    from intake_app.vault.header import SLOT_KEYRING, load_header
+
+    try:
+        return SLOT_KEYRING in load_header(folder).slots
+    except (IntakeError, OSError, ValueError):
+        return False
+
+
 class Session:
     """The open vault, the current protocol and the case store."""
 

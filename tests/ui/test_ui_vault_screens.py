@@ -91,3 +91,18 @@ def test_damaged_vault_gets_its_own_dialog(make_window, vault_dir: Path, qtbot) 
     assert shown.kind is dialogs.Kind.ERROR
     assert shown.title == "The vault is damaged"
     assert window.session is None
+
+
+def test_keyring_unlock_offered_only_for_a_remembered_vault(make_window, vault_dir: Path, qtbot,
+                                                            memory_keyring) -> None:
+    vault = Vault.create(vault_dir, PASSPHRASE, name="Office", role="coordinator")
+    window = make_window(language="en")
+    window.show_unlock(vault_dir)
+    assert window.unlock_screen.keyring_button.isHidden()
+    vault.remember_in_keyring()
+    vault.close()
+    window.show_unlock(vault_dir)
+    assert not window.unlock_screen.keyring_button.isHidden()
+    with qtbot.waitSignal(window.unlocked, timeout=20000):
+        window.unlock_screen.keyring_button.click()
+    assert window.session is not None

@@ -22,7 +22,14 @@ from intake_app.paths import resolve_vault_dir
 from ui import dialogs
 from ui.i18n import Translator
 from ui.locking import IdleWatcher
-from ui.session import Session, as_work, create_vault, holds_vault, open_vault
+from ui.session import (
+    Session,
+    as_work,
+    create_vault,
+    holds_vault,
+    open_vault,
+    remembered_in_keyring,
+)
 from ui.settings import AppSettings
 from ui.windows.privacy_screen import PrivacyScreen
 from ui.windows.unlock_screen import UnlockScreen
@@ -190,7 +197,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.vault_screen)
 
     def show_unlock(self, folder: Path) -> None:
-        self.unlock_screen.prepare(folder, keyring_allowed=True, panic=self.panic_locked)
+        self.unlock_screen.prepare(folder, keyring_allowed=remembered_in_keyring(folder),
+                                   panic=self.panic_locked)
         self.stack.setCurrentWidget(self.unlock_screen)
         self.unlock_screen.passphrase.setFocus()
 
