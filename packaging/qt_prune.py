@@ -62,14 +62,13 @@ def _keep(dest: str) -> bool:
     parts = dest.replace("\\", "/").split("/")
     name = parts[-1]
     if "plugins" in parts:
-        folder = parts[parts.index("plugins") + 1] if len(parts) > parts.index("plugins") + 2 else ""
+        at = parts.index("plugins")
+        folder = parts[at + 1] if len(parts) > at + 2 else ""
         stem = re.sub(r"^lib", "", name.split(".")[0])
         return stem in KEPT_PLUGINS.get(folder, set())
     if "translations" in parts and name.endswith(".qm"):
         return bool(KEPT_TRANSLATIONS.match(name))
-    if DROPPED_QT_LIBS.search(name) or DROPPED_SYSTEM_LIBS.match(name):
-        return False
-    return True
+    return not (DROPPED_QT_LIBS.search(name) or DROPPED_SYSTEM_LIBS.match(name))
 
 
 def prune(binaries: Iterable[tuple], datas: Iterable[tuple], *, platform: str) -> tuple:
