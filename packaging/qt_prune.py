@@ -22,6 +22,9 @@ EXCLUDED_MODULES = [
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
     "pytest", "_pytest", "pytestqt", "hypothesis", "mypy", "ruff", "IPython", "numpy",
     "setuptools", "pip", "distutils",
+    # Pillow only reads EXIF headers of photos and pictures for PDFs: no AVIF decoder (its
+    # libraries are the largest Pillow brings, and one less parser for hostile files), no Tk.
+    "PIL._avif", "PIL.AvifImagePlugin", "PIL._imagingtk", "PIL.ImageTk",
     *[f"PySide6.{name}" for name in (
         "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
         "QtBluetooth", "QtCanvasPainter", "QtConcurrent", "QtDBus", "QtDataVisualization",
@@ -39,7 +42,7 @@ EXCLUDED_MODULES = [
 
 # Qt plugins kept, per folder (file stems without the lib prefix, Linux / Windows / macOS).
 KEPT_PLUGINS = {
-    "platforms": {"qxcb", "qoffscreen", "qwindows", "qcocoa", "qminimal"},
+    "platforms": {"qxcb", "qoffscreen", "qwindows", "qcocoa"},
     "imageformats": {"qjpeg"},  # PNG is built into QtGui
     "platforminputcontexts": {"composeplatforminputcontextplugin",
                               "ibusplatforminputcontextplugin"},
@@ -50,7 +53,7 @@ KEPT_PLUGINS = {
 # QtOpenGLWidgets, so those stay).
 DROPPED_QT_LIBS = re.compile(
     r"Qt6(Quick|Qml|Network|Wayland|Wl|VirtualKeyboard|Pdf|Svg|Multimedia|WebEngine|3D|"
-    r"Designer|Sql|Test|Positioning|Sensors|SerialPort|Bluetooth|Nfc|EglFS|Location|Graphs|DataVisualization|Help|Xml|StateMachine|ShaderTools)"
+    r"Designer|Sql|Test|Positioning|Sensors|SerialPort|Bluetooth|Nfc|EglF[sS]|Location|Graphs|DataVisualization|Help|Xml|StateMachine|ShaderTools)"
 )
 # Qt's own translations: only the languages the application ships, only base Qt.
 KEPT_TRANSLATIONS = re.compile(r"^qt(base)?_(en|ru|kk)\.qm$")
