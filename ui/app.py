@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QFont, QFontDatabase
@@ -21,6 +22,9 @@ from ui.locking import IdleWatcher
 from ui.qt_runtime import protect_none
 from ui.settings import AppSettings
 from ui.windows.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from ui.single_instance import AppInstance
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,24 @@ def main(argv: list[str] | None = None, settings_path: Path | None = None) -> in
     assert isinstance(app, QApplication)
     choose_font(app)
     app.setStyleSheet(load_stylesheet())
+    already_running, instance = claim_instance()
+    if already_running:
+        return 0  # that instance shows its window (the way back after a panic)
     window = build_window(app, AppSettings(settings_path))
+    if instance is not None:
+        instance.activationRequested.connect(window.reveal)
     window.show()
     return int(app.exec())
+
+
+def claim_instance() -> tuple[bool, AppInstance | None]:
+    """(another instance runs, this one's socket); no socket where Qt Network is missing."""
+    try:
+        from ui.single_instance import AppInstance
+    except ImportError:
+        log.warning("Qt Network missing: a second start will not reveal a hidden window")
+        return False, None
+    instance = AppInstance()
+    if not instance.claim():
+        return True, None
+    return False, instance

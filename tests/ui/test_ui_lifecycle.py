@@ -87,3 +87,26 @@ def test_destroy_needs_the_exact_name_and_says_what_it_cannot_do(qtbot, session)
     qtbot.mouseClick(dialog.destroy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not folder.exists())
     assert not session.vault.is_open
+
+
+def test_destroying_the_vault_from_the_settings_returns_to_the_vault_picker(unlocked, qtbot,
+                                                                            vault_dir):
+    window = unlocked(language="en")
+    CaseStore(window.session.vault).new_case(SHARE)
+    window.settings_action.trigger()
+    panel = window._settings_screen.lifecycle
+    qtbot.mouseClick(panel.destroy_button, Qt.MouseButton.LeftButton)
+    dialog = panel.destroy_dialog
+    dialog.name_edit.setText("Test monitor")
+    dialogs.set_next_answer(True)  # "destroyed"
+    with qtbot.waitSignal(window.locked, timeout=10000):
+        qtbot.mouseClick(dialog.destroy_button, Qt.MouseButton.LeftButton)
+    assert not vault_dir.exists()
+    assert window.session is None and window.case_screens is None
+    assert window._settings_screen is None
+    # The picker, offering to create a vault where the old one was: not an unlock screen
+    # for a folder that no longer holds a vault.
+    assert window.stack.currentWidget() is window.vault_screen
+    assert window.vault_screen.folder == vault_dir
+    assert not window.nav_bar.isVisible() and not window.lock_action.isEnabled()
+    assert window.settings.last_vault_folder is None

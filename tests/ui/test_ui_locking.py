@@ -128,7 +128,7 @@ def test_panic_hides_at_once_and_only_the_passphrase_unlocks(unlocked, qtbot,
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert hidden_at_panic == [True]
     assert window.session is None
-    assert window.isMinimized()
+    assert window.isHidden() and not window.isMinimized()  # no taskbar entry left behind
     qtbot.waitUntil(lambda: not widgets_holding(MARKER), timeout=5000)
     unlock = window.unlock_screen
     assert unlock.keyring_button.isHidden()
@@ -154,3 +154,56 @@ def test_privacy_screen_blanks_and_keeps_the_vault_open(unlocked, qtbot) -> None
     assert visible == []
     qtbot.keyClick(window, Qt.Key.Key_F12)
     assert window.stack.currentWidget() is screen
+
+
+def test_panic_hides_every_window_and_a_second_start_shows_only_the_unlock_screen(
+        unlocked, qtbot) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from ui.single_instance import AppInstance
+
+    window = unlocked(language="en")
+    open_person_section(window, qtbot)
+    other = QDialog()  # any window of the app: a dialog, a detached view
+    qtbot.addWidget(other)
+    other.show()
+    qtbot.waitExposed(other)
+    hidden_at_panic = []
+    window.panicked.connect(lambda: hidden_at_panic.append(
+        [w.objectName() for w in QApplication.topLevelWidgets() if w.isVisible()]))
+    with qtbot.waitSignal(window.locked, timeout=10000):
+        window.panic_action.trigger()
+    assert hidden_at_panic == [[]]  # every window was gone before the lock began
+    assert other.isHidden() and window.isHidden()
+    assert window.session is None
+    qtbot.waitUntil(lambda: not widgets_holding(MARKER), timeout=5000)
+    # Starting the application again reaches the running one, which comes back locked.
+    name = f"field-intake-test-{os.getpid()}"
+    running = AppInstance(name)
+    assert running.claim()
+    running.activationRequested.connect(window.reveal)
+    second = AppInstance(name)
+    with qtbot.waitSignal(running.activationRequested, timeout=5000):
+        assert not second.claim()  # the second start exits
+    assert window.isVisible() and not window.isMinimized()
+    assert window.stack.currentWidget() is window.unlock_screen
+    assert not window.unlock_screen._panic_note.isHidden()
+    assert other.isHidden()  # only the unlock screen comes back
+    running.release()
+
+
+def test_a_stale_instance_socket_does_not_block_the_start(qtbot, tmp_path) -> None:
+    import socket
+
+    from ui.single_instance import AppInstance
+
+    path = str(tmp_path / "field-intake.sock")  # an absolute name is used as the path
+    crashed = socket.socket(socket.AF_UNIX)
+    crashed.bind(path)
+    crashed.close()  # the socket file of a run that crashed: nobody listens
+    assert os.path.exists(path)
+    instance = AppInstance(path)
+    assert instance.claim()
+    second = AppInstance(path)
+    assert not second.claim()
+    instance.release()

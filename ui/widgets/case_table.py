@@ -1,8 +1,11 @@
 """The case list model: fetched page by page from the vault as the view scrolls.
 
 Only what the list shows is held: case id, pseudonym (never a full name), city, status,
-red flags, conflict, last change. `canFetchMore`/`fetchMore` pull the next page, so the first
-page paints at once even with 100,000 cases. Locking calls `clear()`.
+red flags, conflict, last change. `fetchMore` never reads the vault itself: it emits
+`pageRequested` and the list screen fetches that page in a worker, handing the rows back to
+`deliver()` (a full-text page over a large vault takes hundreds of milliseconds, which would
+freeze the window on the GUI thread). Every reset starts a new generation, so a page that
+arrives for an older query or after `clear()` (lock) is dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from ui.i18n import Translator
@@ -44,7 +47,7 @@ class CaseQuery:
     extra: dict[str, str] = field(default_factory=dict)  # red_flag rule id, search text
 
 
-# fetch(query, offset, limit) -> rows
+# fetch(query, offset, limit) -> rows; called on a worker thread only
 Fetch = Callable[[CaseQuery, int, int], list[CaseRow]]
 
 COLUMNS = ("flags", "pseudonym", "city", "status", "updated_at")
@@ -54,15 +57,20 @@ CONFLICT_COLOUR = QColor("#8a5a00")
 
 
 class CaseTableModel(QAbstractTableModel):
-    def __init__(self, translator: Translator, fetch: Fetch, page_size: int = PAGE_SIZE,
+    # (query, offset, limit, generation): the screen fetches it off the GUI thread
+    pageRequested = Signal(object, int, int, int)
+    pageLoaded = Signal()
+
+    def __init__(self, translator: Translator, page_size: int = PAGE_SIZE,
                  city_name: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._city_name = city_name or (lambda c: c)
         self._t = translator
-        self._fetch = fetch
         self._page = page_size
         self._rows: list[CaseRow] = []
         self._exhausted = False
+        self._loading = False
+        self._generation = 0
         self.query = CaseQuery()
         translator.languageChanged.connect(self._relabel)
 
@@ -131,9 +139,21 @@ class CaseTableModel(QAbstractTableModel):
         return not parent.isValid() and not self._exhausted
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: N802, B008
-        if parent.isValid() or self._exhausted:
+        # Only asks; one page in flight at a time, so scrolling does not queue duplicates.
+        if parent.isValid() or self._exhausted or self._loading:
             return
-        rows = self._fetch(self.query, len(self._rows), self._page)
+        self._loading = True
+        self.pageRequested.emit(self.query, len(self._rows), self._page, self._generation)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def deliver(self, generation: int, offset: int, rows: list[CaseRow]) -> None:
+        """Append a page fetched by a worker; a page for an older generation is dropped."""
+        if generation != self._generation or offset != len(self._rows):
+            return
+        self._loading = False
         if len(rows) < self._page:
             self._exhausted = True
         if rows:
@@ -141,6 +161,13 @@ class CaseTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+        self.pageLoaded.emit()
+
+    def page_failed(self, generation: int) -> None:
+        """A page could not be read: stop asking (the screen says why)."""
+        if generation == self._generation:
+            self._loading = False
+            self._exhausted = True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = SORTABLE.get(column)
@@ -154,31 +181,30 @@ class CaseTableModel(QAbstractTableModel):
         self.query = query
         self.reload()
 
-    def set_query_with_rows(self, query: CaseQuery, rows: list[CaseRow]) -> None:
-        """Show a first page fetched elsewhere (a search run in a worker)."""
-        self.beginResetModel()
-        self.query = query
-        self._rows = list(rows)
-        self._exhausted = len(rows) < self._page
-        self.endResetModel()
-
     @property
     def page_size(self) -> int:
         return self._page
 
-    def reload(self) -> None:
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _reset(self, exhausted: bool) -> None:
         self.beginResetModel()
+        self._generation += 1
         self._rows = []
-        self._exhausted = False
+        self._exhausted = exhausted
+        self._loading = False
         self.endResetModel()
+
+    def reload(self) -> None:
+        """Drop every row and ask for the first page of the current query."""
+        self._reset(exhausted=False)
         self.fetchMore()
 
     def clear(self) -> None:
         """Forget every row (on lock) and fetch nothing more."""
-        self.beginResetModel()
-        self._rows = []
-        self._exhausted = True
-        self.endResetModel()
+        self._reset(exhausted=True)
 
     def _relabel(self) -> None:
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)

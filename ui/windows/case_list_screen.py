@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from intake_app.errors import IntakeError
 from ui.i18n import Translator
 from ui.widgets.case_table import CaseQuery, CaseRow, CaseTableModel, Fetch
 from ui.windows.vault_screen import wrapping_label
@@ -27,7 +28,6 @@ from ui.workers import TaskRunner
 
 STATUSES = ("", "not_filed", "pending", "terminated", "in_court", "verdict", "unknown")
 SEARCH_DELAY_MS = 250
-
 
 
 class CaseListScreen(QWidget):
@@ -45,9 +45,9 @@ class CaseListScreen(QWidget):
         self._t = translator
         self._fetch = fetch
         self._runner = runner
-        self._search_generation = 0
         self._rules = list(red_flag_rules)
-        self.model = CaseTableModel(translator, fetch, city_name=city_name)
+        self.model = CaseTableModel(translator, city_name=city_name)
+        self.model.pageRequested.connect(self._load_page)
 
         self._title = wrapping_label(self, "screenTitle")
         self.new_button = QPushButton(self)
@@ -156,25 +156,40 @@ class CaseListScreen(QWidget):
         self._run_search()
 
     def _run_search(self) -> None:
-        """Fetch the first page for the current filters and search text in a worker: a
-        full-text query over a large vault must not freeze the window."""
+        """Show the first page for the current filters and search text (read in a worker)."""
         self._search_timer.stop()
-        self._search_generation += 1
-        generation = self._search_generation
-        query = self._current_query()
-        fetch, limit = self._fetch, self.model.page_size
+        self.model.set_query(self._current_query())
+
+    def _load_page(self, query: CaseQuery, offset: int, limit: int, generation: int) -> None:
+        """Answer the model's request for a page from a worker thread: a broad full-text
+        search reads for hundreds of milliseconds per page on a large vault, and the window
+        must stay responsive while it does."""
+        fetch = self._fetch
 
         def work(_progress: object, _cancel: object) -> list[CaseRow]:
-            return fetch(query, 0, limit)
+            return fetch(query, offset, limit)
 
         def done(rows: list[CaseRow]) -> None:
-            if generation == self._search_generation:  # a newer search supersedes this one
-                self.model.set_query_with_rows(query, rows)
+            if generation != self.model.generation:
+                return  # a newer query (or the lock) superseded this page
+            self.model.deliver(generation, offset, rows)
+            if offset == 0:
                 self._fit_columns()
-                self._update_count()
+            self._update_count()
+            if offset == 0:
                 self.searchFinished.emit()
 
-        self._runner.start(work, on_success=done)
+        def failed(exc: BaseException) -> None:
+            if generation != self.model.generation:
+                return
+            self.model.page_failed(generation)
+            message = exc.message if isinstance(exc, IntakeError) else self._t.tr(
+                "error.unexpected")
+            self._count.setText(message)
+            if offset == 0:
+                self.searchFinished.emit()
+
+        self._runner.start(work, on_success=done, on_failure=failed)
 
     def _update_count(self) -> None:
         n = self.model.rowCount()
@@ -199,9 +214,8 @@ class CaseListScreen(QWidget):
             self.historyRequested.emit(case_id)
 
     def refresh(self) -> None:
+        """Read the list again (in a worker); `searchFinished` says when the first page is in."""
         self.model.reload()
-        self._fit_columns()
-        self._update_count()
 
     def _fit_columns(self) -> None:
         # Sized from the rows on screen only: cheap, and Kazakh city names are not elided.
@@ -212,8 +226,9 @@ class CaseListScreen(QWidget):
 
     def clear(self) -> None:
         self._search_timer.stop()
-        self._search_generation += 1
+        self.search_box.blockSignals(True)
         self.search_box.clear()
+        self.search_box.blockSignals(False)
         self.model.clear()
 
     def retranslate(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from intake_app.errors import IntakeError, KeyringUnavailable, VaultDamaged, WrongPassphrase
 from intake_app.paths import resolve_vault_dir
@@ -279,11 +279,28 @@ class MainWindow(QMainWindow):
         self._lock(panic=False)
 
     def panic(self) -> None:
-        # Hide first, before any work: the screen must go blank at once.
+        """Hide every window of the application at once, then lock. Nothing is left in the
+        taskbar; starting the application again (ui.single_instance) calls `reveal()`."""
+        # Hide first, before any work: the screen must go blank at once. Every top-level
+        # window (dialogs, menus, tooltips), not only this one, and hidden rather than
+        # minimised, which would leave a taskbar entry with the case still in it.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            for widget in app.topLevelWidgets():
+                if widget.isVisible():
+                    widget.hide()
         self.hide()
         self.panicked.emit()
         self._lock(panic=True)
-        self.showMinimized()
+
+    def reveal(self) -> None:
+        """Show the window again (the application was started a second time). After a lock
+        it shows only the unlock screen: the lock ran before the window could come back."""
+        if self.session is None and self.stack.currentWidget() is not self.vault_screen:
+            self.show_unlock(self.unlock_screen.folder)
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def _on_idle(self) -> None:
         if self.session is not None:
@@ -360,6 +377,7 @@ class MainWindow(QMainWindow):
             return
         previous = self.stack.currentWidget()
         screen = SettingsScreen(self.t, self.settings, self.idle, self.session, self)
+        screen.lifecycle.destroyed_vault.connect(self._vault_destroyed)
         self._settings_screen = screen
         self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)
@@ -372,6 +390,33 @@ class MainWindow(QMainWindow):
             self._close_settings()
 
         screen.closed.connect(back)
+
+    def _vault_destroyed(self) -> None:
+        """The vault is gone: drop every screen of it and return to the vault picker (its
+        unlock screen would point at a folder that no longer holds a vault)."""
+        self.idle.stop()
+        self.runner.cancel_all()
+        self.runner.wait_all()
+        if self.case_screens is not None:
+            self.case_screens.destroy()  # nothing to commit: the vault no longer exists
+            self.case_screens = None
+        self._close_settings()
+        session, self.session = self.session, None
+        folder = session.path if session is not None else None
+        if session is not None:
+            try:
+                session.close()
+            except IntakeError as exc:
+                log.info("closing a destroyed vault: %s", type(exc).__name__)
+        self.resume = None
+        self.panic_locked = False
+        self._privacy_return = None
+        self.settings.last_vault_folder = None
+        self._update_actions()
+        if folder is not None:
+            self.vault_screen.set_folder(folder)  # offers to create a vault there
+        self.show_vault_picker()
+        self.locked.emit()
 
     def _close_settings(self) -> None:
         screen, self._settings_screen = self._settings_screen, None
