@@ -31,7 +31,7 @@ from intake_app.errors import IntakeError, StorageError, VaultDamaged, WrongPass
 from intake_app.fsutil import atomic_output, fsync_dir
 from intake_app.progress import CancelToken, Progress, check, report
 from intake_app.vault import Vault
-from intake_app.vault.db import DB_NAME
+from intake_app.vault.db import DB_NAME, cipher_defaults
 from intake_app.vault.folder import (
     move_into_place,
     refuse_occupied,
@@ -72,13 +72,15 @@ def _snapshot(vault: Vault, target: Path) -> int:
     """VACUUM INTO `target` (same key), then check the copy; returns its case count."""
     conn = vault.conn
     try:
-        conn.execute("VACUUM INTO ?", (str(target),))
-        conn.execute("ATTACH DATABASE ? AS backup_copy", (str(target),))
-        try:
-            ok = conn.execute("PRAGMA backup_copy.quick_check").fetchone()
-            cases = conn.execute("SELECT count(*) FROM backup_copy.case_index").fetchone()
-        finally:
-            conn.execute("DETACH DATABASE backup_copy")
+        # The copy must have the vault's page size and HMAC, which restore reads from header.json.
+        with cipher_defaults(conn, vault.cipher_profile):
+            conn.execute("VACUUM INTO ?", (str(target),))
+            conn.execute("ATTACH DATABASE ? AS backup_copy", (str(target),))
+            try:
+                ok = conn.execute("PRAGMA backup_copy.quick_check").fetchone()
+                cases = conn.execute("SELECT count(*) FROM backup_copy.case_index").fetchone()
+            finally:
+                conn.execute("DETACH DATABASE backup_copy")
     except Exception as exc:
         if "full" in str(exc).lower():
             raise StorageError("The disk is full; no backup was written.") from exc

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlcipher3
 
 from intake_app.errors import IntakeError, StorageError, VaultBusy, VaultDamaged
+from intake_app.vault.cipher import LEGACY, CipherProfile
 from intake_app.vault.header import DAMAGED_MESSAGE
 from intake_app.vault.lockfile import BUSY_MESSAGE
 
@@ -30,9 +33,12 @@ def _uri(path: Path, create: bool) -> str:
     return f"file:{urllib.parse.quote(str(path))}?mode={'rwc' if create else 'rw'}"
 
 
-def connect(db_path: Path, db_key: bytes, *, create: bool = False) -> sqlcipher3.Connection:
+def connect(
+    db_path: Path, db_key: bytes, *, create: bool = False, profile: CipherProfile = LEGACY
+) -> sqlcipher3.Connection:
     """An open, keyed connection with isolation_level=None (callers BEGIN explicitly).
 
+    `profile` is the page size and HMAC the database was created with (header.json says).
     VaultDamaged when the file is not a database under this key: the caller has already
     checked the key against the header, so this means damaged or foreign files.
     """
@@ -52,7 +58,7 @@ def connect(db_path: Path, db_key: bytes, *, create: bool = False) -> sqlcipher3
         # Before anything else, so SQLCipher never writes diagnostics to stderr.
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{db_key.hex()}'\"")
-        for pragma in _PRAGMAS:
+        for pragma in (*profile.pragmas(), *_PRAGMAS):
             conn.execute(pragma)
         # The first read of a page is where a wrong key or a foreign file shows.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -71,6 +77,20 @@ def connect(db_path: Path, db_key: bytes, *, create: bool = False) -> sqlcipher3
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def cipher_defaults(conn: sqlcipher3.Connection, profile: CipherProfile) -> Iterator[None]:
+    """Give databases that `VACUUM INTO` creates or `ATTACH` opens on `conn` the settings of
+    `profile` (SQLCipher uses its process-wide defaults for them, not the connection's)."""
+    page, hmac = LEGACY.page_size, LEGACY.hmac
+    conn.execute(f"PRAGMA cipher_default_page_size = {profile.page_size}")
+    conn.execute(f"PRAGMA cipher_default_hmac_algorithm = {profile.hmac}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cipher_default_page_size = {page}")
+        conn.execute(f"PRAGMA cipher_default_hmac_algorithm = {hmac}")
 
 
 def explain_database_error(exc: BaseException) -> IntakeError | None:

@@ -15,6 +15,7 @@ import sqlcipher3
 from intake_app.errors import NoVault, StorageError, VaultDamaged, VaultExists
 from intake_app.fsutil import fsync_dir
 from intake_app.identity.keys import DeviceIdentity
+from intake_app.vault import cipher
 from intake_app.vault.db import DB_NAME, connect, sqlite_failure
 from intake_app.vault.device import store_identity
 from intake_app.vault.header import (
@@ -46,7 +47,8 @@ def refuse_occupied(path: Path) -> None:
 
 
 def build_vault(folder: Path, db_key: bytes, passphrase: str, identity: DeviceIdentity) -> Header:
-    conn = connect(folder / DB_NAME, db_key, create=True)
+    profile = cipher.NEW_VAULTS
+    conn = connect(folder / DB_NAME, db_key, create=True, profile=profile)
     try:
         os.chmod(folder / DB_NAME, 0o600)
         migrate(conn)
@@ -58,7 +60,8 @@ def build_vault(folder: Path, db_key: bytes, passphrase: str, identity: DeviceId
     vault_id = str(uuid.uuid4())
     params = KdfParams.fresh()
     slot = wrap_key(db_key, derive_key(passphrase, params), vault_id, SLOT_PASSPHRASE, params)
-    header = Header(vault_id, key_check_value(db_key), {SLOT_PASSPHRASE: slot})
+    header = Header(vault_id, key_check_value(db_key), {SLOT_PASSPHRASE: slot},
+                    cipher_profile=profile)  # fmt: skip
     save_header(folder, header)
     fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from intake_app.canonical import canonical_json
 from intake_app.errors import VaultDamaged
 from intake_app.fsutil import atomic_write
+from intake_app.vault.cipher import LEGACY, CipherProfile
 from intake_app.vault.kdf import KdfParams, KdfParamsInvalid
 
 FORMAT = "intake-vault-v1"
@@ -78,9 +79,11 @@ class Header:
     key_check: bytes
     slots: dict[str, KeySlot] = field(default_factory=dict)
     failed_unlocks: int = 0
+    # How the database's pages are laid out; absent in headers of older vaults (LEGACY).
+    cipher_profile: CipherProfile = LEGACY
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        obj: dict[str, Any] = {
             "format": FORMAT,
             "vault_id": self.vault_id,
             "cipher": "sqlcipher4-raw-key",
@@ -88,6 +91,9 @@ class Header:
             "failed_unlocks": self.failed_unlocks,
             "slots": {kind: slot.to_json() for kind, slot in sorted(self.slots.items())},
         }
+        if self.cipher_profile != LEGACY:
+            obj["sqlcipher"] = self.cipher_profile.to_json()
+        return obj
 
     @classmethod
     def from_json(cls, obj: Any) -> Header:
@@ -108,7 +114,8 @@ class Header:
         key_check = bytes.fromhex(obj["key_check"])
         if len(key_check) != 32:
             raise ValueError("key check")
-        return cls(vault_id, key_check, slots, failed)
+        profile = CipherProfile.from_json(obj["sqlcipher"]) if "sqlcipher" in obj else LEGACY
+        return cls(vault_id, key_check, slots, failed, profile)
 
 
 def key_check_value(db_key: bytes) -> bytes:

@@ -27,6 +27,7 @@ from intake_app.errors import (
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import audit as audit_log
 from intake_app.vault import keyring_slot
+from intake_app.vault.cipher import LEGACY, CipherProfile
 from intake_app.vault.db import DB_NAME, connect, explain_database_error, sqlite_failure
 from intake_app.vault.device import load_identity
 from intake_app.vault.folder import (
@@ -86,9 +87,12 @@ class Vault:
         db_key: bytes,
         lock: WriterLock,
         identity: DeviceIdentity,
+        cipher_profile: CipherProfile = LEGACY,
     ) -> None:
         self.path = path
         self.vault_id = vault_id
+        # The database's page size and HMAC (header.json), for copies such as backups.
+        self.cipher_profile = cipher_profile
         self._conn: sqlcipher3.Connection | None = conn
         self._db_key = bytearray(db_key)
         self._lock = lock
@@ -158,7 +162,7 @@ class Vault:
 
     @classmethod
     def _open_with_key(cls, path: Path, header: Header, db_key: bytes) -> Vault:
-        conn = connect(path / DB_NAME, db_key)
+        conn = connect(path / DB_NAME, db_key, profile=header.cipher_profile)
         lock = WriterLock(path)
         try:
             if schema_version(conn) == 0:
@@ -176,7 +180,7 @@ class Vault:
             lock.close()
             raise
         tighten_permissions(path)
-        return cls(path, header.vault_id, conn, db_key, lock, identity)
+        return cls(path, header.vault_id, conn, db_key, lock, identity, header.cipher_profile)
 
     def _after_unlock(self, passphrase: str | None) -> None:
         """Log failed attempts since the last unlock; raise weak stored KDF parameters.
