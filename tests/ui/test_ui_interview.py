@@ -85,3 +85,31 @@ def test_autosave_survives_a_crash(unlocked, qtbot, vault_dir) -> None:
     reopened.case_screens.open_case(case_id)
     row = reopened.case_screens.interview.page.rows["session.case_code"]
     assert row.editor.edit.text() == MARKER
+
+
+def test_a_problem_inside_a_repeat_group_item_is_shown_under_its_field(unlocked, qtbot) -> None:
+    """Problems in repeat-group items (keyed by child id and item `_id`) were never drawn;
+    they sit under the field like top-level ones, in the screen language."""
+    from interview_helpers import type_text
+
+    window = unlocked(language="ru")
+    window.case_screens.case_list.new_button.click()
+    screen = window.case_screens.interview
+    answer(screen, "consent.interview", "yes")
+    qtbot.waitUntil(lambda: not section_hidden(screen, "detention"))
+    go_to_section(screen, "detention")
+    places = screen.page.rows["detention.places"].editor
+    places.add_button.click()
+    places.add_button.click()
+    first, second = places.items
+    rows = {row.qid: row for row in second.rows}
+    for qid, text in (("from", "2024-05-01"), ("to", "2023-01-01")):
+        rows[qid].editor.edit.setFocus()
+        type_text(rows[qid].editor.edit, text)
+    qtbot.waitUntil(lambda: not rows["to"].problem.isHidden(), timeout=5000)
+    assert rows["to"].problem.text() == "Дата окончания раньше даты начала."
+    assert all(row.problem.isHidden() for row in first.rows)  # the other item is fine
+    assert rows["from"].problem.isHidden()
+    rows["to"].editor.edit.clear()
+    type_text(rows["to"].editor.edit, "2024-06-01")
+    qtbot.waitUntil(lambda: rows["to"].problem.isHidden(), timeout=5000)

@@ -9,7 +9,7 @@ repeat editors whose items are rows built by the same factory.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,17 @@ class QuestionRow(QWidget):
                 full_id = qattr(row.question, "full_id") or row.qid
                 row.setVisible(ev.is_visible(full_id, item.item_id))
                 row.apply_item_visibility(ev)
+
+    def apply_item_problems(self, problems: Mapping[tuple[str, str | None], str]) -> None:
+        """Problems inside repeat groups sit under the item's own field, like top-level ones
+        (the engine keys them by the child's full id and the item's `_id`)."""
+        if not isinstance(self.editor, GroupEditor):
+            return
+        for item in self.editor.items:
+            for row in item.rows:
+                full_id = qattr(row.question, "full_id") or row.qid
+                row.set_problem(problems.get((full_id, item.item_id)))
+                row.apply_item_problems(problems)
 
     def set_problem(self, text: str | None) -> None:
         self.problem.setText(text or "")

@@ -308,13 +308,17 @@ class InterviewScreen(QWidget):
         ev = self.evaluation
         if ev is None or self.page is None:
             return
-        problems: dict[str, str] = {}
+        # Shown next to the field, so the bare text in the screen language (the message
+        # names the question by id, in English: for logs and the CLI).
+        problems: dict[tuple[str, str | None], str] = {}
         for problem in ev.problems:
-            problems.setdefault(problem.question_id, problem.message)
+            problems.setdefault((problem.question_id, problem.item_id),
+                                problem.text(self._t.language))
         for qid, row in self.page.rows.items():
             row.setVisible(qid in ev.visible)
-            row.set_problem(problems.get(qid))
+            row.set_problem(problems.get((qid, None)))
             row.apply_item_visibility(ev)
+            row.apply_item_problems(problems)
         self.red_flags.show_flags(ev.red_flags)
         self._update_sections()
 
