@@ -18,6 +18,7 @@ from intake_app.bundles.verify import STATUS_REVOKED, verify_bundle
 from intake_app.cli.commands.case_cmds import case_id_arg
 from intake_app.cli.framework import Context, Subparsers, print_json
 from intake_app.errors import BundleRefused, IntakeError
+from intake_app.identity.keys import display_fingerprint
 from intake_app.lifecycle.receipts import write_receipt
 
 
@@ -123,9 +124,20 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{len(result.waiting)} revision(s) wait for an earlier bundle.")
     for device, gaps in result.gaps.items():
         runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in gaps)
-        print(f"Missing bundles from {device}: sequence {runs}.")
+        # A device numbers every bundle it makes, whoever it is for: a gap may be a bundle
+        # for someone else, not a lost one.
+        print(f"Not seen here from {display_fingerprint(device)}: sequence {runs} (bundles "
+              "made for other recipients, or not arrived yet).")  # fmt: skip
+    tombstones = result.received.get("tombstones", [])
+    if tombstones:
+        print(f"Withdrawals received: {len(tombstones)} case(s); what the person withdrew is "
+              "erased here.")  # fmt: skip
+    if result.receipts:
+        print(f"Receipts received: {len(result.receipts)}; `case delivered ID` shows who "
+              "confirmed holding a case.")  # fmt: skip
     if result.withheld:
-        print(f"The sender withheld {result.withheld} case(s) for lack of consent.")
+        print(f"The sender left out {result.withheld} case(s): no consent to share them with "
+              "this recipient, or withdrawn.")  # fmt: skip
     for warning in result.warnings:
         sys.stderr.write(f"Warning: {warning}\n")
     return 0
