@@ -90,7 +90,7 @@ def _print_summary(stats: dict[str, Any]) -> None:
     g = Gazetteer.load()
     lines = [f"Cases: {stats['cases']}"]
     lines.append("By sex: " + ", ".join(f"{k} {v}" for k, v in stats["by_sex"].items()))
-    lines += [f"{m.replace('_', ' ').capitalize()}: {stats[m]}" for m in MEASURES]
+    lines += [f"{_measure_label(m)}: {stats[m]}" for m in MEASURES]
     lines.append("By city (cases, terminated):")
     by_city = sorted(stats["by_city"].items(), key=lambda kv: (-kv[1]["cases"], kv[0]))
     for key, entry in by_city:
@@ -102,6 +102,15 @@ def _print_summary(stats: dict[str, Any]) -> None:
     lines += [f"  {k}: {v}" for k, v in stats["red_flags"].items()]
     lines.append("Themes: " + ", ".join(f"{k} {v}" for k, v in stats["themes"].items()))
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+_ACRONYMS = {"fme": "FME", "fppe": "FPPE", "kui": "KUI", "erdr": "ERDR", "isd": "ISD"}
+
+
+def _measure_label(key: str) -> str:
+    """"fme_not_conducted" -> "FME not conducted" (the abbreviations people use)."""
+    words = [_ACRONYMS.get(w, w) for w in key.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
 def cmd_dossier(ctx: Context, args: argparse.Namespace) -> int:
