@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from intake_app.progress import CancelToken, Progress
 
@@ -99,7 +99,9 @@ class TaskRunner(QObject):
         task.succeeded.connect(relay.success)
         task.failed.connect(relay.failure)
         task.progressed.connect(relay.progress)
-        task.done.connect(thread.quit)
+        # Direct: quit() is thread-safe, and a queued quit would wait for the GUI thread,
+        # which may itself be blocked in wait_all() (the lock) waiting for this thread.
+        task.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(lambda: self._forget(task))
         thread.started.connect(task.run)
         self._running[task] = (thread, relay)

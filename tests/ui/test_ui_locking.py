@@ -207,3 +207,16 @@ def test_a_stale_instance_socket_does_not_block_the_start(qtbot, tmp_path) -> No
     second = AppInstance(path)
     assert not second.claim()
     instance.release()
+
+
+def test_locking_while_a_page_is_read_does_not_wait_for_the_gui_thread(unlocked, qtbot) -> None:
+    """The worker's thread once quit through a queued call to the GUI thread, which was
+    itself blocked waiting for that thread in the lock: 30 s frozen per running task."""
+    import time
+
+    window = unlocked(language="en")
+    window.case_screens.case_list.refresh()  # a page request in flight, no events processed
+    started = time.perf_counter()
+    window.lock()
+    assert time.perf_counter() - started < 10
+    assert window.session is None
