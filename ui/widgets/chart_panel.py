@@ -186,16 +186,16 @@ def fill_table(table: QTableWidget, data: PanelData, cells: list[list[int | str]
             header.setToolTip(s.tooltip)
     for r, name in enumerate(data.categories):
         table.setItem(r, 0, QTableWidgetItem(visible(name, single_line=True)))
-        for c, column in enumerate(cells, 1):
-            value = column[r]
+        for c, values in enumerate(cells, 1):
+            value = values[r]
             item = QTableWidgetItem(str(value))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     # Long names (red flags, Kazakh labels) wrap in the first column; the counts stay in view.
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, table.columnCount()):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    columns_header = table.horizontalHeader()
+    columns_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for n in range(1, table.columnCount()):
+        columns_header.setSectionResizeMode(n, QHeaderView.ResizeMode.ResizeToContents)
     table.setWordWrap(True)
     table.resizeRowsToContents()
 

@@ -264,6 +264,8 @@ class ConflictView(QWidget):
         chosen = self.choices.get(key)
         for index in range(len(self.heads)):
             item = self.table.item(row, index + 1)
+            if item is None:  # cells are created with the table; none missing, but say so
+                continue
             text = self._value_text(key, self._answer(index, key))
             is_chosen = differs and chosen == index
             item.setText((CHOSEN_MARK if is_chosen else "") + text)

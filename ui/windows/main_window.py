@@ -383,10 +383,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
 
         def back() -> None:
-            target = previous
-            if self.stack.indexOf(target) < 0:
+            target: QWidget | None = previous
+            if target is None or self.stack.indexOf(target) < 0:
                 target = self.unlock_screen if self.session is None else self.stack.widget(0)
-            self.stack.setCurrentWidget(target)
+            if target is not None:
+                self.stack.setCurrentWidget(target)
             self._close_settings()
 
         screen.closed.connect(back)
