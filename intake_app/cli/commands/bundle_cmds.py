@@ -10,16 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from intake_app.bundles.export import export_bundle
-from intake_app.bundles.importer import import_bundle
-from intake_app.bundles.merge import ImportResult
-from intake_app.bundles.verify import STATUS_REVOKED, verify_bundle
 from intake_app.cli.commands.case_cmds import case_id_arg
 from intake_app.cli.framework import Context, Subparsers, print_json
 from intake_app.errors import BundleRefused, IntakeError
 from intake_app.identity.keys import display_fingerprint
-from intake_app.lifecycle.receipts import write_receipt
+
+if TYPE_CHECKING:
+    from intake_app.bundles.merge import ImportResult
+# The bundle modules are imported inside the commands: every command module is imported at
+# every start, and these pull in Pillow and the consent machinery.
 
 
 def register(subparsers: Subparsers) -> None:
@@ -54,6 +55,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
+    from intake_app.bundles.export import export_bundle
+
     cases = [case_id_arg(c) for c in args.cases] if args.cases else None
     vault = ctx.open_vault()
     result = export_bundle(vault, args.to, args.out, case_ids=cases)
@@ -74,6 +77,8 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(ctx: Context, args: argparse.Namespace) -> int:
+    from intake_app.bundles.verify import STATUS_REVOKED, verify_bundle
+
     check = verify_bundle(ctx.open_vault(), args.bundle)
     if check.status == STATUS_REVOKED:
         raise BundleRefused(
@@ -90,6 +95,8 @@ def cmd_verify(ctx: Context, args: argparse.Namespace) -> int:
 
 def _receipt(ctx: Context, result: ImportResult, path: Path) -> None:
     """Write the signed receipt for the sender (intake_app.lifecycle.receipts)."""
+    from intake_app.lifecycle.receipts import write_receipt
+
     try:
         written = write_receipt(ctx.open_vault(), result, path)
     except IntakeError as exc:
@@ -103,6 +110,8 @@ def _receipt(ctx: Context, result: ImportResult, path: Path) -> None:
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    from intake_app.bundles.importer import import_bundle
+
     result = import_bundle(ctx.open_vault(), args.bundle)
     if args.receipt is not None:
         _receipt(ctx, result, args.receipt)

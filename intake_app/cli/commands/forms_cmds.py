@@ -11,8 +11,11 @@ from pathlib import Path
 
 from intake_app.cli.framework import Context, Subparsers
 from intake_app.errors import UsageError
-from intake_app.protocol import load_protocol
-from intake_app.reports.forms import LANGS, PARTS, write_forms
+
+# As in reports.forms: repeated so that listing the commands does not load the PDF library at
+# every start (tests/integration checks both agree).
+LANGS = ("en", "ru", "kk")
+PARTS = ("consent", "interview")
 
 
 def register(subparsers: Subparsers) -> None:
@@ -29,6 +32,9 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_forms(_ctx: Context, args: argparse.Namespace) -> int:
+    from intake_app.protocol import load_protocol
+    from intake_app.reports.forms import write_forms
+
     out: Path = args.out
     if out.is_dir():
         raise UsageError(f"{out} is a folder; give a file name such as forms.pdf.")

@@ -18,11 +18,13 @@ from intake_app.cli.commands.case_cmds import case_id_arg
 from intake_app.cli.framework import Context, Subparsers, print_json
 from intake_app.errors import UsageError
 from intake_app.places import Gazetteer
-from intake_app.reports.dossier import LANGS, write_dossier
 from intake_app.reports.stats import MEASURES, THEMES, StatsFilter, compute_stats, matcher
 from intake_app.reports.stats_csv import write_stats_csv
 from intake_app.reports.text_safety import visible
 
+# The dossier's languages (reports.dossier.LANGS): repeated here so that listing the commands
+# does not load the PDF library at every start (tests/integration checks both agree).
+LANGS = ("ru", "kk", "en")
 PLAINTEXT_WARNING = (
     "Warning: {path} is a plaintext copy outside the encrypted vault; keep it safe and "
     "delete it when it is no longer needed.\n"
@@ -114,6 +116,8 @@ def _measure_label(key: str) -> str:
 
 
 def cmd_dossier(ctx: Context, args: argparse.Namespace) -> int:
+    from intake_app.reports.dossier import write_dossier
+
     case_id = case_id_arg(args.case_id)
     out = _output_path(args.out, "--out")
     store = CaseStore(ctx.open_vault())
