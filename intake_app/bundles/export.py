@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import pyrage
 
-from intake_app.bundles import agefile, container, minisign
+from intake_app.bundles import agestream, container, minisign
 from intake_app.bundles import manifest as mf
 from intake_app.bundles.payload import (
     END_OF_ARCHIVE,
@@ -69,30 +69,6 @@ def sign_manifest(identity: DeviceIdentity, manifest_bytes: bytes, comment: str)
     return minisign.sign(
         identity.signing_key, identity.minisign_key_id, manifest_bytes, comment, UNTRUSTED_COMMENT
     ).encode("ascii")
-
-
-class PayloadStream:
-    """A readable file over a sequence of byte chunks (the encryptor reads 8 KiB at a time)."""
-
-    def __init__(self, parts: Iterator[bytes]) -> None:
-        self._parts = parts
-        self._buf = b""
-        self._pos = 0
-        self.error: BaseException | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            while self._pos >= len(self._buf):
-                self._buf, self._pos = next(self._parts), 0
-        except StopIteration:
-            return b""
-        except BaseException as exc:
-            self.error = exc  # pyrage wraps it; re-raised once the encryptor returns
-            raise
-        end = len(self._buf) if size < 0 else min(len(self._buf), self._pos + size)
-        out = self._buf[self._pos : end]
-        self._pos = end
-        return out
 
 
 def payload_parts(
@@ -170,6 +146,30 @@ def _peek_sequence(vault: Vault) -> int:
     return int(row[0])
 
 
+class _HashedOutput:
+    """Where the encryptor's output goes: payload.age into the bundle, hashed as it is
+    written (SHA-256 for the record, BLAKE2b-512 for the signature), so the file is never
+    read back. The signature covers exactly the bytes handed to the file."""
+
+    def __init__(self, writer: container.ContainerWriter) -> None:
+        self._writer = writer
+        self.sha256 = hashlib.sha256()
+        self.blake2b = hashlib.blake2b(digest_size=64)
+        self.error: BaseException | None = None
+
+    def write(self, chunk: bytes) -> int:
+        try:
+            self.sha256.update(chunk)
+            self.blake2b.update(chunk)
+            return self._writer.write(chunk)
+        except BaseException as exc:
+            self.error = exc  # pyrage wraps it; re-raised as it was (disk full, too large)
+            raise
+
+    def flush(self) -> None:
+        return None
+
+
 def seal(
     out: BinaryIO,
     identity: DeviceIdentity,
@@ -181,32 +181,28 @@ def seal(
 ) -> str:
     """Encrypt the payload `parts` into a bundle written to `out` (seekable, at its start)
     and sign it with the trusted comment of `manifest`; returns the SHA-256 of payload.age.
-    `parts` must begin with the manifest and its signature (see `payload_parts`)."""
+    `parts` must begin with the manifest and its signature (see `payload_parts`).
+
+    pyrage encrypts in a helper thread while this thread produces `parts` (reading the
+    vault), so both cores work; the helper has ended whenever this returns or raises."""
     writer = container.ContainerWriter(out)
-    stream = PayloadStream(parts)
+    output = _HashedOutput(writer)
     try:
-        agefile.encrypt(stream, writer, list(age_recipients))  # type: ignore[arg-type]
+        with agestream.EncryptingWriter(output, list(age_recipients)) as encryptor:  # type: ignore[arg-type]
+            for part in parts:
+                check(cancel)
+                encryptor.write(part)
+            encryptor.close()
     except pyrage.EncryptError as exc:
-        if stream.error is not None:
-            raise stream.error from None
+        if output.error is not None:
+            raise output.error from None
         raise StorageError(f"Encryption failed ({exc}); nothing was written.") from None
-    out.flush()
-    # Sign what is on disk, read back: the signature covers exactly the bytes we ship.
-    sha = hashlib.sha256()
-
-    def chunks() -> Iterator[bytes]:
-        reader = container.iter_range(out, writer.payload_offset, writer.payload_size,
-                                      cancel=cancel)  # fmt: skip
-        for chunk in reader:
-            sha.update(chunk)
-            yield chunk
-
-    signature = minisign.sign(
-        identity.signing_key, identity.minisign_key_id, chunks(), manifest.trusted_comment,
-        UNTRUSTED_COMMENT,
+    signature = minisign.sign_prehashed(
+        identity.signing_key, identity.minisign_key_id, output.blake2b.digest(),
+        manifest.trusted_comment, UNTRUSTED_COMMENT,
     )  # fmt: skip
     writer.finish(signature.encode("ascii"))
-    return sha.hexdigest()
+    return output.sha256.hexdigest()
 
 
 def export_bundle(

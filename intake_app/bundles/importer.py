@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from pyrage import x25519
 
-from intake_app.bundles import agefile, container, minisign
+from intake_app.bundles import agestream, container, minisign
 from intake_app.bundles import manifest as mf
 from intake_app.bundles.limits import MAX_RECORD_BYTES, load_json
 from intake_app.bundles.merge import (
@@ -52,7 +52,7 @@ from intake_app.errors import (
 from intake_app.identity.card import IdentityCard, InvalidCard, parse_card
 from intake_app.identity.trust import TrustRegistry, admit, record_seen, seen_status
 from intake_app.lifecycle import receipts, tombstone
-from intake_app.progress import CancelToken, Progress
+from intake_app.progress import CancelToken, Progress, check, report
 from intake_app.vault import Vault
 from intake_app.vault.audit import utc_now
 
@@ -305,24 +305,6 @@ def _signature(value: Any, path: str) -> bytes:
     return raw
 
 
-class _Latch:
-    """Passes decrypted bytes to the parser; after a failure, refuses every later write
-    (the decryptor may call again before it reports the first error)."""
-
-    def __init__(self, parser: PayloadParser) -> None:
-        self._parser = parser
-        self._failed: BaseException | None = None
-
-    def write(self, data: bytes) -> int:
-        if self._failed is not None:
-            raise self._failed
-        try:
-            return self._parser.write(data)
-        except BaseException as exc:
-            self._failed = exc
-            raise
-
-
 # ---- staging ---------------------------------------------------------------------------
 
 
@@ -434,16 +416,16 @@ def _decrypt_into(
     identity = x25519.Identity.from_str(vault.identity.age_identity)
     total = outer.container.payload_size
 
-    def step(done: int, _total: int, _what: str) -> None:
-        if progress is not None:
-            progress(min(done, total), total, "import")
-
-    agefile.decrypt(
-        container.payload_reader(fh, outer.container),  # type: ignore[arg-type]
-        [identity],
-        _Latch(parser),
-        progress=step, cancel=cancel,
-    )  # fmt: skip
+    done = 0
+    # pyrage decrypts in a helper thread while this one parses and stores (both cores work);
+    # leaving the block on any error stops the helper before the transaction rolls back.
+    source = container.payload_reader(fh, outer.container)
+    with agestream.DecryptedBlocks(source, [identity]) as blocks:  # type: ignore[arg-type]
+        for block in blocks:
+            check(cancel)
+            parser.write(block)
+            done += len(block)
+            report(progress, min(done, total), total, "import")
     parser.close()
     session.finish()
     return session

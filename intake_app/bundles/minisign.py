@@ -142,11 +142,25 @@ def sign(
     untrusted_comment: str = "signature from minisign secret key",
 ) -> str:
     """Sign `data` (streamed) and return the text of a .minisig file."""
+    return sign_prehashed(private_key, key_id, blake2b_of(data), trusted_comment, untrusted_comment)
+
+
+def sign_prehashed(
+    private_key: Ed25519PrivateKey,
+    key_id: bytes,
+    digest: bytes,
+    trusted_comment: str,
+    untrusted_comment: str = "signature from minisign secret key",
+) -> str:
+    """`sign` for data whose BLAKE2b-512 `digest` the caller computed as it wrote the data
+    (so a large file is not read a second time)."""
     if len(key_id) != KEY_ID_BYTES:
         raise ValueError("a minisign key id is 8 bytes")
+    if len(digest) != 64:
+        raise ValueError("a minisign prehash is a BLAKE2b-512 digest (64 bytes)")
     trusted = _check_comment(trusted_comment, "trusted comment", MAX_TRUSTED_COMMENT_BYTES)
     _check_comment(untrusted_comment, "untrusted comment", MAX_TRUSTED_COMMENT_BYTES)
-    signature = private_key.sign(blake2b_of(data))
+    signature = private_key.sign(digest)
     global_signature = private_key.sign(signature + trusted)
     sig_line = base64.b64encode(PREHASHED_ALGORITHM + key_id + signature).decode("ascii")
     return (
@@ -205,6 +219,26 @@ def verify(signature_text: str | bytes, public_key: PublicKey, data: Data) -> st
     Raises BundleRefused if the signature is malformed, made by another key, does not
     match the data, or its trusted comment was altered.
     """
+    # The trusted comment is checked before hashing the data: it is cheap and a forged
+    # comment needs no further work to refuse.
+    parsed, verifier = _checked_comment(signature_text, public_key)
+    _check_data(parsed, verifier, blake2b_of(data))
+    return parsed.trusted_comment
+
+
+def verify_prehashed(signature_text: str | bytes, public_key: PublicKey, digest: bytes) -> str:
+    """`verify` for data whose BLAKE2b-512 `digest` the caller computed in a pass over the
+    data it made anyway (import hashes the payload once for CRC, SHA-256 and this)."""
+    if len(digest) != 64:
+        raise ValueError("a minisign prehash is a BLAKE2b-512 digest (64 bytes)")
+    parsed, verifier = _checked_comment(signature_text, public_key)
+    _check_data(parsed, verifier, digest)
+    return parsed.trusted_comment
+
+
+def _checked_comment(
+    signature_text: str | bytes, public_key: PublicKey
+) -> tuple[Signature, Ed25519PublicKey]:
     parsed = parse_signature(signature_text)
     if parsed.key_id != public_key.key_id:
         raise BundleRefused(
@@ -212,8 +246,6 @@ def verify(signature_text: str | bytes, public_key: PublicKey, data: Data) -> st
             f"expected {public_key.key_id_hex})."
         )
     verifier = Ed25519PublicKey.from_public_bytes(public_key.ed25519)
-    # The trusted comment is checked before hashing the data: it is cheap and a forged
-    # comment needs no further work to refuse.
     try:
         verifier.verify(
             parsed.global_signature, parsed.signature + parsed.trusted_comment.encode("utf-8")
@@ -222,13 +254,16 @@ def verify(signature_text: str | bytes, public_key: PublicKey, data: Data) -> st
         raise BundleRefused(
             "The signature's trusted comment does not match its signature: it was altered."
         ) from None
+    return parsed, verifier
+
+
+def _check_data(parsed: Signature, verifier: Ed25519PublicKey, digest: bytes) -> None:
     try:
-        verifier.verify(parsed.signature, blake2b_of(data))
+        verifier.verify(parsed.signature, digest)
     except InvalidSignature:
         raise BundleRefused(
             "The signature does not match the data: the file was altered or damaged."
         ) from None
-    return parsed.trusted_comment
 
 
 def public_key_of(private_key: Ed25519PrivateKey, key_id: bytes) -> PublicKey:

@@ -7,8 +7,6 @@ over payload.age, and who made it according to this vault's trust registry.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,19 +49,12 @@ def check_outer(vault: Vault, fh: BinaryIO, *, cancel: CancelToken | None = None
     match or a trusted comment that is not a bundle id and sequence. A revoked signer is
     returned with status "revoked": what to accept from it is `trust.admit`'s call.
     """
-    box = container.read_container(fh, cancel=cancel)
+    box = container.read_container(fh, verify_crc=False, cancel=cancel)
+    # One pass over the payload for its CRC, SHA-256 and the signature's BLAKE2b prehash.
+    digests = container.payload_digests(fh, box, cancel=cancel)
     parsed = minisign.parse_signature(box.signature)
     signer = TrustRegistry(vault).signer_for_key_id(parsed.key_id)
-    sha = hashlib.sha256()
-
-    def chunks() -> Iterator[bytes]:
-        for chunk in container.payload_reader(fh, box):
-            if cancel is not None:
-                cancel.check()
-            sha.update(chunk)
-            yield chunk
-
-    comment = minisign.verify(box.signature, signer.minisign_key, chunks())
+    comment = minisign.verify_prehashed(box.signature, signer.minisign_key, digests.blake2b)
     bundle_id, seq = mf.parse_trusted_comment(comment)
     if signer.contact is None:
         name, status = vault.identity.name, STATUS_OWN
@@ -72,7 +63,7 @@ def check_outer(vault: Vault, fh: BinaryIO, *, cancel: CancelToken | None = None
         status = STATUS_REVOKED if signer.contact.revoked else STATUS_TRUSTED
     return OuterCheck(
         signer=signer, signer_name=name, status=status, bundle_id=bundle_id, seq=seq,
-        trusted_comment=comment, payload_sha256=sha.hexdigest(), container=box,
+        trusted_comment=comment, payload_sha256=digests.sha256, container=box,
     )  # fmt: skip
 
 
