@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intake_app.cases import demo_text as words
-from intake_app.progress import CancelToken, Progress, check, report
+from intake_app.progress import CancelToken, Progress
 
 COALITION_SEED = 2022
 COALITION_CASES = 190
@@ -256,17 +256,39 @@ def _fit_value(question: Any, value: Any) -> Any:
     return value
 
 
+def plan(n: int, seed: int) -> list[_Profile]:
+    """The place, sex, age group and outcome of each of the n cases (cheap, in order)."""
+    return _profiles(n, random.Random(seed))
+
+
+def _case_rng(seed: int, number: int) -> random.Random:
+    # One stream per case (a string seed is hashed with SHA-512, stable across runs and
+    # platforms), so any case can be made alone and a process pool gives the same cases.
+    return random.Random(f"intake-demo-v2:{seed}:{number}")
+
+
+def case_id_for(seed: int, number: int) -> str:
+    """The id of case `number` of seed `seed`, without making the case."""
+    return _uuid(_case_rng(seed, number))
+
+
+def created_at_for(number: int) -> str:
+    """The entry time of case `number`: fixed by the number, never by the clock."""
+    return (TIME_BASE + timedelta(minutes=17 * number)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def demo_case(seed: int, number: int, profile: _Profile, protocol: Any = None) -> DemoCase:
+    """Case `number` of seed `seed` (its profile from `plan`), fitted to `protocol`."""
+    rng = _case_rng(seed, number)
+    case_id = _uuid(rng)
+    answers = fit_answers(protocol, _answers(rng, profile, number))
+    return DemoCase(case_id, answers, created_at_for(number))
+
+
 def generate(n: int, seed: int, protocol: Any = None) -> list[DemoCase]:
     """The demo cases for (n, seed), fitted to `protocol` when given."""
-    rng = random.Random(seed)
-    profiles = _profiles(n, rng)
-    cases = []
-    for number, profile in enumerate(profiles):
-        case_id = _uuid(rng)
-        answers = fit_answers(protocol, _answers(rng, profile, number))
-        created = TIME_BASE + timedelta(minutes=17 * number)
-        cases.append(DemoCase(case_id, answers, created.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
-    return cases
+    return [demo_case(seed, number, profile, protocol)
+            for number, profile in enumerate(plan(n, seed))]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -286,22 +308,17 @@ def insert_demo(
     seed: int,
     *,
     batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> DemoResult:
-    """Generate and store demo cases, a few thousand per transaction. Cases already in the
-    vault (same seed run twice) are skipped. A cancel keeps the batches already committed."""
-    protocol = store.shelf.current()
+    """Generate and store demo cases, a few thousand per transaction, made in a process
+    pool for large counts (`workers`: None = one per core when it pays, 0 = here). Cases
+    already in the vault (same seed run twice) are skipped. A cancel keeps the batches
+    already committed."""
+    from intake_app.cases import demo_build  # it imports this module
+
     started = time.perf_counter()
-    cases = generate(n, seed, protocol)
-    created = skipped = 0
-    for start in range(0, len(cases), batch_size):
-        check(cancel)
-        added = store.bulk_create(
-            [(c.case_id, c.answers, c.created_at) for c in cases[start : start + batch_size]],
-            protocol,
-        )
-        created += added
-        skipped += min(batch_size, len(cases) - start) - added
-        report(progress, start + batch_size, len(cases), "demo")
-    return DemoResult(created, skipped, time.perf_counter() - started)
+    created = demo_build.build(store, n, seed, workers=workers, batch_size=batch_size,
+                               progress=progress, cancel=cancel)  # fmt: skip
+    return DemoResult(created, n - created, time.perf_counter() - started)

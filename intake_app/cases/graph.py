@@ -94,6 +94,20 @@ def insert_revision(conn: Any, rev: Revision, *, signer_revoked: bool = False) -
     return True
 
 
+def insert_first_revisions(conn: Any, rows: list[tuple[str, str, str, str, bytes, bytes]]) -> None:
+    """Bulk creation (demo data), inside the caller's transaction: the first revision of
+    cases this vault has never seen, each (id, case id, author, created_at, body, signature).
+    Each becomes its case's only head; the caller checked that the cases are new."""
+    conn.executemany(
+        "INSERT INTO revisions (id, case_id, author, created_at, body, signature, waiting,"
+        " signer_revoked) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+        rows,
+    )
+    conn.executemany(
+        "INSERT INTO heads (case_id, revision_id) VALUES (?, ?)", [(r[1], r[0]) for r in rows]
+    )
+
+
 def primary_head(heads: list[Revision]) -> Revision:
     """The head shown first in a conflict: the latest, ties broken by id (deterministic)."""
     return max(heads, key=lambda r: (r.created_at, r.id))

@@ -171,6 +171,36 @@ def write_row(
     return int(seq[0])
 
 
+@dataclass(frozen=True)
+class NewCaseRow:
+    """The index row of a case created with one revision (bulk creation, demo data)."""
+
+    seq: int
+    case_id: str
+    row: IndexRow
+    created_at: str
+    protocol_id: str | None
+    protocol_version: int | None
+
+
+def insert_new_rows(conn: Any, rows: list[NewCaseRow]) -> None:
+    """Insert the rows `write_row` would give cases with one head and no history (created =
+    updated, no conflict, not waiting), with the caller's seqs, in one statement."""
+    columns = (*_ROW_COLUMNS, "created_at", "updated_at", "conflict", "waiting",
+               "protocol_id", "protocol_version")  # fmt: skip
+    params = []
+    for new in rows:
+        values = [getattr(new.row, name) for name in _ROW_COLUMNS]
+        values[1] = json.dumps(new.row.red_flags, ensure_ascii=False)
+        params.append((new.seq, new.case_id, *values, new.created_at, new.created_at, 0, 0,
+                       new.protocol_id, new.protocol_version))  # fmt: skip
+    conn.executemany(
+        f"INSERT INTO case_index (seq, case_id, {', '.join(columns)})"  # noqa: S608 (fixed)
+        f" VALUES (?, ?, {', '.join('?' for _ in columns)})",
+        params,
+    )
+
+
 def _child_question(question: Any, relative_id: str) -> Any:
     for child in getattr(question, "questions", None) or ():
         if getattr(child, "id", None) == relative_id:

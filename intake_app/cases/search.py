@@ -58,6 +58,20 @@ def write_case_text(conn: Any, seq: int, body: Iterable[str], protected: Iterabl
         )
 
 
+def insert_case_texts(conn: Any, rows: list[tuple[int, str, str]]) -> None:
+    """Full-text rows (seq, body, protected) of cases new to the vault, in one statement;
+    as `write_case_text`, a case with no text gets no row."""
+    conn.executemany(
+        "INSERT INTO answers_fts (rowid, body, protected) VALUES (?, ?, ?)",
+        [row for row in rows if row[1] or row[2]],
+    )
+
+
+def optimize(conn: Any) -> None:
+    """Merge the full-text index into one segment (after bulk inserts)."""
+    conn.execute("INSERT INTO answers_fts (answers_fts) VALUES ('optimize')")
+
+
 def delete_case_text(conn: Any, seq: int) -> None:
     conn.execute("DELETE FROM answers_fts WHERE rowid = ?", (seq,))
 

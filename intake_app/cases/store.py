@@ -332,7 +332,7 @@ class CaseStore:
         *,
         created_at: str | None = None,
     ) -> Revision:
-        red_flags = _check_answers(protocol, answers, attachments)
+        red_flags = check_answers(protocol, answers, attachments)
         for item in attachments:
             if blobs.blob_info(conn, item["sha256"]) is None:
                 raise NotFound("An attachment named by the record is not in the vault.")
@@ -368,7 +368,7 @@ def _same_attachments(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     return sorted(a, key=key) == sorted(b, key=key)
 
 
-def _check_answers(
+def check_answers(
     protocol: Any, answers: dict[str, Any], attachments: list[dict[str, Any]]
 ) -> list[str]:
     """Validate the answers; returns the red flags they raise."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,6 +80,41 @@ def append(
         (HEAD_KEY, f"{seq}:{digest}"),
     )
     return AuditEntry(seq, at, device, action, record, prev, digest)
+
+
+def append_many(
+    conn: sqlcipher3.Connection, device: str, action: str, records: Sequence[str | None]
+) -> int:
+    """Add one entry per record, chained exactly as repeated `append` calls would chain
+    them, with one read and one write of the head (bulk work: demo data). Returns the count."""
+    if not conn.in_transaction:
+        raise RuntimeError("audit.append_many needs an open write transaction")
+    if not _ACTION.match(action):
+        raise ValueError("audit action must be a short lower-case identifier")
+    if any(record is not None and not _RECORD.match(record) for record in records):
+        raise ValueError("audit record must be an id, never content")
+    if not records:
+        return 0
+    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    at = utc_now()
+    rows = []
+    for record in records:
+        seq += 1
+        digest = entry_hash(prev, at, device, action, record)
+        rows.append((seq, at, device, action, record, prev, digest))
+        prev = digest
+    conn.executemany(
+        "INSERT INTO audit (seq, at, device, action, record, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (HEAD_KEY, f"{seq}:{prev}"),
+    )
+    return len(rows)
 
 
 def entries(conn: sqlcipher3.Connection) -> list[AuditEntry]:
