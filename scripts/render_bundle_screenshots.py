@@ -21,17 +21,19 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-from render_screenshots import OUT, PASSPHRASE, SIZE, settle, wait_for  # noqa: E402
+from render_screenshots import OUT, PASSPHRASE, SIZE, settle, shoot, wait_for  # noqa: E402
 
 SHARE = {"consent.interview": "yes", "consent.share.coalition": "named",
          "consent.share.lawyer": "named", "consent.share.un_sr": "anonymous"}  # fmt: skip
 
 
 def grab(app: QApplication, widget: QWidget, lang: str, name: str) -> None:
-    settle(app, widget)
-    path = OUT / f"{lang}-{name}.png"
-    widget.grab().save(str(path))
-    print(path.relative_to(REPO))
+    shoot(app, widget, lang, name)
+
+
+def fit(widget: QWidget, width: int, height: int) -> None:
+    """Size a dialog as asked, but never past the screen (minus a panel's worth of height)."""
+    widget.resize(min(width, SIZE[0]), min(height, SIZE[1] - 48))
 
 
 class World:
@@ -119,7 +121,7 @@ def render_language(app: QApplication, lang: str, world: World, root: Path) -> N
     contacts.cancel_revoke_button.click()
 
     export = bundles.export()
-    export.resize(900, 860)
+    fit(export, 900, 860)
     export.check_recipient(world.monitor_fp)
     dialogs.set_next_answer([world.stranger_card])
     export.load_card_button.click()
@@ -136,7 +138,7 @@ def render_language(app: QApplication, lang: str, world: World, root: Path) -> N
 
     dialogs.set_next_answer([world.second])
     imp = bundles.import_bundle()
-    imp.resize(820, 760)
+    fit(imp, 820, 760)
     wait_for(app, lambda: imp.task is None)
     grab(app, imp, lang, "b5-import-signer")
     imp.import_button.click()
@@ -158,7 +160,7 @@ def render_language(app: QApplication, lang: str, world: World, root: Path) -> N
 
 def main() -> int:
     os.umask(0o077)
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     from ui.app import choose_font, load_stylesheet
     from ui.qt_runtime import protect_none
 

@@ -19,8 +19,10 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 PASSPHRASE = "demo passphrase for screenshots only"  # noqa: S105 - a throwaway demo vault
-OUT = REPO / "screenshots"
-SIZE = (1280, 860)
+# The window size is one of the two the screens are checked at (scripts/screenshots renders
+# both): a 1366x768 laptop and 1280x860. PNGs go to screenshots/<W>x<H>/.
+SIZE = tuple(int(n) for n in os.environ.get("SCREENSHOT_SIZE", "1366x768").split("x"))
+OUT = REPO / "screenshots" / f"{SIZE[0]}x{SIZE[1]}"
 
 
 def settle(app: QApplication, window: QWidget | None = None, rounds: int = 20) -> None:
@@ -46,7 +48,17 @@ def shoot(app: QApplication, window: QWidget, lang: str, name: str) -> None:
     settle(app, window)
     path = OUT / f"{lang}-{name}.png"
     window.grab().save(str(path))
-    print(path.relative_to(REPO))
+    hint = window.minimumSizeHint()
+    too_big = hint.width() > SIZE[0] or hint.height() > SIZE[1]
+    warn = f"  TOO BIG: needs {hint.width()}x{hint.height()}" if too_big else ""
+    print(f"{path.relative_to(REPO)} {window.width()}x{window.height()}{warn}")
+
+
+def scroll_to(area, widget) -> None:  # noqa: ANN001
+    area.ensureWidgetVisible(widget, 0, 0)
+    bar = area.verticalScrollBar()
+    top = widget.mapTo(area.widget(), widget.rect().topLeft()).y()
+    bar.setValue(min(bar.maximum(), top - 8))
 
 
 def pick_case(session) -> str:  # noqa: ANN001
@@ -89,20 +101,47 @@ def render_language(app: QApplication, lang: str, folder: Path, settings_path: P
     screens.open_case(case_id)
     shoot(app, window, lang, "4-interview-session")
     interview = screens.interview
+    ids = [s.id for s in window.session.protocol.sections]
     for section in ("minor", "episodes", "fme"):
-        ids = [s.id for s in window.session.protocol.sections]
         interview.sections.setCurrentRow(ids.index(section))
         shoot(app, window, lang, f"5-interview-{section}")
+    interview.sections.setCurrentRow(ids.index("episodes"))
+    settle(app, window)
+    from ui.widgets.body_map import BodyMapEditor
+
+    maps = interview.page.findChildren(BodyMapEditor)
+    if maps:
+        scroll_to(interview.scroll, maps[0])
+        shoot(app, window, lang, "5-interview-bodymap")
     interview.close_case()
     screens.show_history(case_id)
     shoot(app, window, lang, "6-case-history")
     screens.show_list()
     window.settings_action.trigger()
     shoot(app, window, lang, "7-settings")
-    window.stack.currentWidget().back_button.click()
+    settings_screen = window.stack.currentWidget()
+    settings_screen.lifecycle.destroy_button.click()
+    dialog = settings_screen.lifecycle.destroy_dialog
+    if dialog is not None:
+        dialog.name_edit.setText("Demo")
+        shoot(app, dialog, lang, "7-settings-destroy")
+        dialog.reject()
+    settings_screen.back_button.click()
     window.toggle_privacy()
     shoot(app, window, lang, "8-privacy")
     window.toggle_privacy()
+    window.dashboard_action.trigger()
+    dashboard = screens.dashboard
+    wait_for(app, lambda: dashboard.stats is not None)
+    for index in range(dashboard.tabs.count()):
+        dashboard.tabs.setCurrentIndex(index)
+        shoot(app, window, lang, f"9-dashboard-{index + 1}")
+    window.due_action.trigger()
+    shoot(app, window, lang, "10-due-tasks")
+    window.new_paper_case_action.trigger()
+    shoot(app, window, lang, "11-transcription")
+    screens.transcription.stop()
+    interview.close_case()
     window.lock()
     window.idle.detach()
     window.close()
@@ -112,7 +151,7 @@ def render_language(app: QApplication, lang: str, folder: Path, settings_path: P
 
 def main() -> int:
     os.umask(0o077)
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="intake-screens-"))
     try:
         from intake_app.cases.demo import insert_demo

@@ -76,8 +76,9 @@ class PanelData:
         return out
 
 
-def _bar_series(data: PanelData, cells: list[list[int | str]]) -> QAbstractBarSeries:
-    series: QAbstractBarSeries = QHorizontalBarSeries() if data.horizontal else QBarSeries()
+def _bar_series(data: PanelData, cells: list[list[int | str]],
+                horizontal: bool) -> QAbstractBarSeries:
+    series: QAbstractBarSeries = QHorizontalBarSeries() if horizontal else QBarSeries()
     for number, (s, row) in enumerate(zip(data.series, cells, strict=True)):
         bar_set = QBarSet(s.name)
         bar_set.setColor(QColor(PALETTE[number % len(PALETTE)]))
@@ -99,12 +100,16 @@ def build_chart(data: PanelData, cells: list[list[int | str]]) -> QChart:
     side = Qt.AlignmentFlag.AlignRight if many else Qt.AlignmentFlag.AlignBottom
     chart.legend().setAlignment(side)
     names = list(data.categories)
-    if data.horizontal:
+    # Category names under upright bars get cut to "Кәмелетке т…" when long (Kazakh and
+    # Russian labels): lying bars give each name the whole left margin instead.
+    horizontal = data.horizontal or (len(data.series) == 1 and
+                                     max((len(n) for n in names), default=0) > 10)
+    if horizontal:
         # Reading order top to bottom: a horizontal chart draws the first category at the
         # bottom, so hand it the categories and every series' values reversed.
         names.reverse()
         cells = [list(reversed(row)) for row in cells]
-    series = _bar_series(data, cells)
+    series = _bar_series(data, cells, horizontal)
     chart.addSeries(series)
     axis_categories = QBarCategoryAxis()
     axis_categories.append(names)
@@ -114,7 +119,7 @@ def build_chart(data: PanelData, cells: list[list[int | str]]) -> QChart:
     axis_values.setRange(0, max(4, top + max(1, top // 8)))
     axis_values.setLabelFormat("%d")
     axis_values.applyNiceNumbers()
-    if data.horizontal:
+    if horizontal:
         chart.addAxis(axis_categories, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(axis_values, Qt.AlignmentFlag.AlignBottom)
     else:

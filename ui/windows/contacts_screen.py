@@ -255,6 +255,10 @@ class ContactsScreen(QWidget):
         self.load_hashes_button.setEnabled(bool(self.last_seq.text()))
         if not self.last_seq.text() and self._revoke_hashes is not None:
             self._set_hashes(None)
+        # One's own card steps aside while another card is reviewed or a contact revoked: the
+        # panel and the contact list then fit a 1366x768 laptop, and only one fingerprint is
+        # on screen to be compared.
+        self.me_box.setVisible(self.add_box.isHidden() and self.revoke_box.isHidden())
 
     # -- my card ----------------------------------------------------------------------------
     def save_my_card(self) -> None:
@@ -392,6 +396,7 @@ class ContactsScreen(QWidget):
         self.revoke_box.hide()
         self.last_seq.clear()
         self._set_hashes(None)
+        self._update()
 
     def clear(self) -> None:
         self._close_add()

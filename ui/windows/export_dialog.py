@@ -332,6 +332,11 @@ class ExportDialog(QDialog):
         for widget in (self.recipients_box, self.cases_box, self.destination_box):
             widget.setEnabled(not running and not done)
             widget.setVisible(not done)  # the result then stands alone under the title
+        # While a card's fingerprint is compared, the later steps wait out of sight: the dialog
+        # then fits a 1366x768 laptop (it needed 820 px) with the fingerprint whole.
+        reviewing = not self.card_panel.isHidden()
+        for widget in (self.cases_box, self.destination_box):
+            widget.setVisible(not done and not reviewing)
         self.case_search.setEnabled(self.chosen_radio.isChecked())
         self.cases.setEnabled(self.chosen_radio.isChecked())
         self.use_card_button.setEnabled(self._pending_card is not None

@@ -197,6 +197,9 @@ class DestroyDialog(QDialog):
         self.name_edit.setAccessibleName(t.tr("lifecycle.destroy_type_name"))
         prompt.setBuddy(self.name_edit)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if cancel is not None:  # our word, not Qt's: Kazakh screens showed "Cancel"
+            cancel.setText(t.tr("common.cancel"))
         self.destroy_button = self.buttons.addButton(
             t.tr("lifecycle.destroy_confirm"), QDialogButtonBox.ButtonRole.AcceptRole
         )
