@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from intake_app.paths import resources_dir
-from ui.i18n import Translator
+from ui.i18n import Translator, install_qt_texts
 from ui.locking import IdleWatcher
 from ui.qt_runtime import protect_none
 from ui.settings import AppSettings
@@ -68,6 +68,7 @@ def choose_font(app: QApplication) -> None:
 def build_window(app: QApplication, settings: AppSettings) -> MainWindow:
     """Wire the services once and create the main window (tests call this too)."""
     translator = Translator(settings.language, settings.interview_language)
+    install_qt_texts(app, translator)
     idle = IdleWatcher(app, settings.idle_minutes)
     window = MainWindow(translator, settings, idle)
     return window

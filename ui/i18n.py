@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QObject, QTranslator, Signal
 
 from intake_app.paths import resources_dir
 
@@ -38,6 +38,9 @@ def load_catalog(lang: str, folder: Path | None = None) -> dict[str, str]:
 
 def normalise_language(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+QT_TEXTS_NAME = "intakeQtTexts"
 
 
 class Translator(QObject):
@@ -101,3 +104,25 @@ class Translator(QObject):
     def pick_screen(self, labels: object) -> str:
         """A protocol label in the screen language (for the monitor, e.g. red flags)."""
         return self.pick(labels, self._language)
+
+
+def install_qt_texts(app: QCoreApplication, translator: Translator) -> QTranslator:
+    """Qt's own words (file dialogs, message box buttons) in the screen language, following
+    its changes: without this a Russian screen showed "Look in", "Open" and "Cancel".
+    One Qt translator per application, reused by every later call (tests build many windows):
+    an older one left installed would answer for words the newer language lacks."""
+    qt = app.findChild(QTranslator, QT_TEXTS_NAME)
+    if qt is None:
+        qt = QTranslator(app)
+        qt.setObjectName(QT_TEXTS_NAME)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+
+    def load(lang: str) -> None:
+        app.removeTranslator(qt)
+        # English is Qt's own language: nothing to install.
+        if lang != "en" and qt.load(f"qtbase_{lang}", folder):
+            app.installTranslator(qt)
+
+    translator.languageChanged.connect(load)
+    load(translator.language)
+    return qt

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QRegularExpression, QStringListModel, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QRegularExpressionValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -249,10 +249,25 @@ class NumberEditor(TextEditor):
         self.edit.setText(str(value) if ok else "")
 
 
+class FormComboBox(QComboBox):
+    """A combo box inside the scrolling interview: the wheel scrolls the form unless the box
+    has focus. Without this, scrolling past a box silently changed its answer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # handed on to the scroll area
+
+
 class ChoiceEditor(AnswerEditor):
     def __init__(self, question: Any, pick: Pick, tr: Tr, parent: QWidget | None = None) -> None:
         super().__init__(question, pick, tr, parent)
-        self.box = QComboBox(self)
+        self.box = FormComboBox(self)
         self._values: list[str | None] = [None]
         for option in qattr(question, "options", []) or []:
             self._values.append(str(qattr(option, "value")))

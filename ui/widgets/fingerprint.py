@@ -60,6 +60,9 @@ class FingerprintLabel(QLabel):
     def set_fingerprint(self, fingerprint: str) -> None:
         self.fingerprint = keys.parse_fingerprint(fingerprint) if fingerprint else ""
         self.setText(grouped(self.fingerprint) if self.fingerprint else "")
+        # Never squeezed: in a crowded contacts screen (a form layout) the second line was
+        # cut in half, and these are the characters two people must compare.
+        self.setMinimumHeight(self.sizeHint().height())
         # A screen reader spells the groups: the accessible text is the one-line form.
         self.setAccessibleDescription(keys.display_fingerprint(self.fingerprint)
                                       if self.fingerprint else "")

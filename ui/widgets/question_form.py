@@ -25,7 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.widgets.answer_editors import SIMPLE_EDITORS, AnswerEditor, Pick, PlaceEditor, Tr, qattr
+from ui.widgets.answer_editors import (
+    SIMPLE_EDITORS,
+    AnswerEditor,
+    FormComboBox,
+    Pick,
+    PlaceEditor,
+    Tr,
+    qattr,
+)
 
 STATUS_VALUES = (None, "unknown", "declined")
 
@@ -85,7 +93,7 @@ class QuestionRow(QWidget):
         self.help.setObjectName("questionHelp")
         self.editor = build_editor(question, ctx, self)
         self.editor.changed.connect(lambda: self.changed.emit(self.qid))
-        self.status = QComboBox(self)
+        self.status = FormComboBox(self)
         self.status.setObjectName("answerStatus")
         self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status.currentIndexChanged.connect(self._status_changed)
