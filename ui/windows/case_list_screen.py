@@ -58,7 +58,7 @@ class CaseListScreen(QWidget):
         self.search_box.setClearButtonEnabled(True)
         # The filters beside it take their contents' width; the search box was squeezed to
         # a few letters ("Пои…") in a Russian window 1100 pixels wide.
-        self.search_box.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 22))
+        self.search_box.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 16))
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
