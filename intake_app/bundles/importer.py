@@ -111,7 +111,10 @@ class ImportSession:
             entry = self._expected(name, size)
         sink = None
         if entry and entry.kind == mf.KIND_BLOB:
-            sink = self.gate.blob_sink(entry.key, size) or BlobSink(self._conn, max_size=size)
+            # end() checks the running hash against the manifest before the sink finishes.
+            sink = self.gate.blob_sink(entry.key, size) or BlobSink(
+                self._conn, max_size=size, hashed_by_caller=True
+            )
         self._current = _Member(entry, name, sink)
 
     def data(self, chunk: bytes) -> None:
