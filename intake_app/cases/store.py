@@ -247,7 +247,7 @@ class CaseStore:
         """Autosave: overwrite the case's draft (a new case gets its id now); returns it."""
         new = case_id is None
         case_id = case_id or str(uuid.uuid4())
-        with self.vault.write() as conn:
+        with drafts.without_fsync(self.vault.conn), self.vault.write() as conn:
             if not new:
                 _refuse_retracted(conn, case_id)
             existing = None if new else drafts.read_draft(conn, case_id)
