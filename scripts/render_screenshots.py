@@ -48,8 +48,12 @@ def shoot(app: QApplication, window: QWidget, lang: str, name: str) -> None:
     settle(app, window)
     path = OUT / f"{lang}-{name}.png"
     window.grab().save(str(path))
-    hint = window.minimumSizeHint()
-    too_big = hint.width() > SIZE[0] or hint.height() > SIZE[1]
+    hint = window.minimumSizeHint().expandedTo(window.minimumSize())
+    layout = window.layout()
+    if layout is not None and layout.hasHeightForWidth():  # wrapped text needs more height
+        hint.setHeight(max(hint.height(), layout.totalHeightForWidth(window.width())))
+    grown = window.width() > SIZE[0] or window.height() > SIZE[1]
+    too_big = grown or hint.width() > SIZE[0] or hint.height() > SIZE[1]
     warn = f"  TOO BIG: needs {hint.width()}x{hint.height()}" if too_big else ""
     print(f"{path.relative_to(REPO)} {window.width()}x{window.height()}{warn}")
 

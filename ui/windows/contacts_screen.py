@@ -295,6 +295,7 @@ class ContactsScreen(QWidget):
         self._pending = card
         self.review.show_card(card.name, card.role, card.category, card.fingerprint)
         self.local_name.setText(card.name)
+        self.me_box.hide()  # first: the window must not grow past the screen
         self.add_box.show()
         self.review.compared.setFocus()
         self._update()
@@ -336,6 +337,7 @@ class ContactsScreen(QWidget):
                                      fingerprint=display_fingerprint(contact.fingerprint)))
         self.last_seq.clear()
         self._set_hashes(None)
+        self.me_box.hide()  # first: the window must not grow past the screen
         self.revoke_box.show()
         self.last_seq.setFocus()
         self._update()

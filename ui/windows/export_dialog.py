@@ -287,6 +287,8 @@ class ExportDialog(QDialog):
             return
         self._pending_card = (paths[0], card)
         self.card_review.show_card(card.name, card.role, card.category, card.fingerprint)
+        for widget in (self.cases_box, self.destination_box):  # first: else the dialog grows
+            widget.hide()
         self.card_panel.show()
         self.card_review.compared.setFocus()
         self._update()
