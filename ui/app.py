@@ -44,11 +44,13 @@ def harden_process() -> None:
 
 
 def load_stylesheet() -> str:
-    path = resources_dir() / "style" / "app.qss"
+    folder = resources_dir() / "style"
     try:
-        return path.read_text(encoding="utf-8")
+        text = (folder / "app.qss").read_text(encoding="utf-8")
     except OSError:
         return ""
+    # Styled boxes lose the platform's arrows; the sheet names its own images by this token.
+    return text.replace("@STYLE@", folder.as_posix())
 
 
 def choose_font(app: QApplication) -> None:

@@ -181,7 +181,9 @@ class QuestionRow(QWidget):
         index = self.status.currentIndex()
         self.status.blockSignals(True)
         self.status.clear()
-        self.status.addItems(["—", ctx.tr("answer.unknown"), ctx.tr("answer.declined")])
+        self.status.addItems(
+            [ctx.tr("answer.given"), ctx.tr("answer.unknown"), ctx.tr("answer.declined")])
+        self.status.setToolTip(ctx.tr("interview.answer_status_help"))
         self.status.setCurrentIndex(max(index, 0))
         self.status.blockSignals(False)
         self.status.setAccessibleName(ctx.tr("interview.answer_status") + ": " + text)
