@@ -4,6 +4,7 @@ restore; a header that names the wrong settings is reported as damage, never a c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -121,3 +122,20 @@ def test_backup_copy_keeps_the_vaults_page_settings(
         assert v.conn.execute("PRAGMA cipher_default_hmac_algorithm").fetchone()[0] == (
             "HMAC_SHA512"
         )
+
+
+def test_caller_hashed_sink_takes_the_checked_hash_and_refuses_none(vault: Vault) -> None:
+    data = b"%PDF-" + os.urandom(2_500_000)
+    sha = hashlib.sha256(data).hexdigest()
+    with vault.write() as conn:
+        sink = BlobSink(conn, max_size=len(data), hashed_by_caller=True)
+        for i in range(0, len(data), 700_000):
+            sink.write(data[i : i + 700_000])
+        info = sink.finish(sha)
+        unchecked = BlobSink(conn, hashed_by_caller=True)
+        unchecked.write(b"anything")
+        with pytest.raises(ValueError, match="checked hash"):
+            unchecked.finish()
+    assert (info.sha256, info.size, info.media_type) == (sha, len(data), "application/pdf")
+    chunks = vault.conn.execute("SELECT count(*) FROM blob_chunks").fetchone()[0]
+    assert chunks == 3  # the refused sink left nothing behind
