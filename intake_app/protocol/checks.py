@@ -201,9 +201,13 @@ def _check_attachment(q: Question, value: Any) -> str | None:
 
 def _check_place(q: Question, value: Any) -> str | None:
     if type(value) is str:
+        # A gazetteer id, or a place's name as people write it ("Орал", "Уральск"): statistics
+        # resolve names through the gazetteer, and an unknown name stays free text.
         if len(value) <= 200 and _PLACE_ID_RE.fullmatch(value):
             return None
-        return 'expected a gazetteer id (like kz.city.uralsk) or {"text": ...}'
+        if not value.strip():
+            return 'expected a gazetteer id (like kz.city.uralsk), a place name or {"text": ...}'
+        return _text_problem(value, MAX_FIELD_LENGTH)
     if type(value) is dict:
         if set(value) != {"text"}:
             return 'a place not in the gazetteer must be {"text": ...} and nothing else'

@@ -17,7 +17,8 @@ def refused_quickly(text: str) -> ProtocolError:
     start = time.perf_counter()
     with pytest.raises(ProtocolError) as info:
         compile_expression(text)
-    assert time.perf_counter() - start < 0.5
+    # A hang guard, not a speed goal (speed lives in bench/): hostile input is refused, not run.
+    assert time.perf_counter() - start < 10
     return info.value
 
 

@@ -144,7 +144,8 @@ def test_billion_laughs_aliases_refused():
     start = time.perf_counter()
     with pytest.raises(ProtocolError, match="alias"):
         load_protocol_bytes(bomb.encode())
-    assert time.perf_counter() - start < 1
+    # A hang guard, not a speed goal: the alias bomb is refused before it expands.
+    assert time.perf_counter() - start < 10
 
 
 def test_deep_yaml_nesting_refused_without_crashing():

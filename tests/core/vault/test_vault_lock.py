@@ -80,4 +80,5 @@ def test_reading_never_waits_for_a_writer(vault: Vault, vault_dir: Path, passphr
     start = time.monotonic()
     with Vault.open(vault_dir, passphrase) as v:
         assert v.conn.execute("SELECT count(*) FROM audit").fetchone()[0] >= 1
-    assert time.monotonic() - start < 2
+    # A writer makes others wait up to 5 s; a reader that waited would take at least that.
+    assert time.monotonic() - start < 4.5
