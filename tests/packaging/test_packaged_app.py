@@ -309,3 +309,36 @@ def test_archive_signature_verifies_and_a_changed_archive_does_not(
     refused = subprocess.run(["minisign", "-Vm", str(changed), "-x", str(signature),
                               "-p", str(public)], capture_output=True, text=True)
     assert refused.returncode != 0
+
+
+KEYRING_SCRIPT = r"""
+printf %s keyring-test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+L=$0; V=$1; P=$2
+"$L" --vault "$V" --passphrase-file "$P" init --name Keyring >/dev/null || exit 11
+"$L" --vault "$V" --passphrase-file "$P" keyring remember || exit 12
+"$L" --vault "$V" identity show --json </dev/null >/dev/null || exit 13
+"$L" --vault "$V" keyring forget </dev/null || exit 14
+if "$L" --vault "$V" identity show </dev/null >/dev/null 2>&1; then exit 15; fi
+echo KEYRING-OK
+"""
+
+
+@pytest.mark.keyring
+def test_keyring_remember_and_forget_with_real_secret_service(
+        launcher: Path, home: Path, tmp_path: Path) -> None:
+    # keyring finds its backends through package metadata (entry points); a frozen build that
+    # lost keyring's dist-info, or secretstorage/jeepney, would only say "no secure keyring".
+    if shutil.which("dbus-run-session") is None or shutil.which("gnome-keyring-daemon") is None:
+        pytest.skip("dbus-run-session and gnome-keyring-daemon are needed")
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    passfile = home / "pass"
+    passfile.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    result = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", KEYRING_SCRIPT, str(launcher), str(home / "v"),
+         str(passfile)],
+        env=clean_env(home, XDG_RUNTIME_DIR=str(runtime)), cwd=home, capture_output=True,
+        text=True, timeout=180)
+    assert result.returncode == 0, f"step {result.returncode}: {result.stderr}"
+    assert "KEYRING-OK" in result.stdout
+    assert "Traceback" not in result.stderr
