@@ -93,12 +93,14 @@ def main() -> None:
     for size in SIZES:
         big.resize((size, size), Image.Resampling.LANCZOS).save(
             HERE / f"field-intake-{size}.png", optimize=True)
-    # Windows wants one .ico with several sizes; macOS builds its .icns from the 1024 PNG.
+    # Windows wants one .ico with several sizes, macOS one .icns.
     big.resize((256, 256), Image.Resampling.LANCZOS).save(
         HERE / "field-intake.ico", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64),
                                           (128, 128), (256, 256)])
     big.resize((1024, 1024), Image.Resampling.LANCZOS).save(
         HERE / "field-intake-1024.png", optimize=True)
+    big.resize((1024, 1024), Image.Resampling.LANCZOS).save(
+        HERE.parent / "macos" / "field-intake.icns")
 
 
 if __name__ == "__main__":
