@@ -2,29 +2,28 @@
 
 Most of the cost of a case is pure Python that needs no key: making the answers, checking
 them against the protocol, canonical JSON, the revision id, the index row and the searchable
-text. That runs in a pool of worker processes, one per core. This process keeps the device
-key: it signs each revision id and inserts a few thousand cases per transaction with one
-statement per table. Every case is made from (seed, number) alone and results are taken in
-order, so the vault holds the same case ids, answers and revision ids whatever the number
-of workers. The rows written are those `CaseStore` would write for the same cases
-(tests/core/cases/test_cases_demo_build.py checks it against `graph.reindex_case`).
+text. That runs in worker processes, one per core (intake_app.cases.demo_workers). This
+process keeps the device key: it signs each revision id and inserts a few thousand cases
+per transaction with one statement per table. Every case is made from (seed, number) alone
+and results are taken in order, so the vault holds the same case ids, answers and revision
+ids whatever the number of workers. The rows written are those `CaseStore` would write for
+the same cases (tests/core/cases/test_cases_demo_build.py compares them).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
-from collections import deque
+import sys
 from collections.abc import Generator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from intake_app.cases import demo, graph, index, search
+from intake_app.cases.demo_workers import WorkerFailed, WorkerPool
 from intake_app.cases.protocols import protocol_ref
 from intake_app.cases.revision import build_body, encode_body, revision_id
 from intake_app.cases.store import check_answers
-from intake_app.errors import IntakeError
 from intake_app.progress import CancelToken, Progress, check, report
 from intake_app.protocol.loader import load_protocol_bytes
 from intake_app.vault import audit
@@ -32,7 +31,8 @@ from intake_app.vault import audit
 CHUNK = 250  # cases per task sent to a worker
 POOL_FROM = 3000  # fewer cases than this: starting processes costs more than it saves
 OPTIMIZE_FROM = 5000  # after this many new cases, merge the full-text index into one segment
-_IN_FLIGHT_PER_WORKER = 3  # tasks queued per worker: keeps both busy, bounds memory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,29 +79,14 @@ class CasePreparer:
         )
 
 
-_worker_preparer: CasePreparer | None = None
-
-
-def _start_worker(protocol_content: bytes, author: str) -> None:
-    global _worker_preparer
-    _worker_preparer = CasePreparer(protocol_content, author)
-
-
-def _prepare_in_worker(seed: int, items: list[tuple[int, Any]]) -> list[PreparedCase]:
-    if _worker_preparer is None:  # pragma: no cover - the initializer always ran
-        raise RuntimeError("worker not started")
-    try:
-        return _worker_preparer(seed, items)
-    except IntakeError as exc:
-        # Plain text crosses the process boundary; typed errors with extra fields may not.
-        raise RuntimeError(f"a demo case could not be made: {exc}") from None
-
-
 def worker_count(cases: int, workers: int | None) -> int:
-    """Worker processes to use: `workers` when given, else one per core for large runs."""
+    """Worker processes to use: `workers` when given, else one per core for large runs
+    (none in a frozen build, whose executable is the application, not Python)."""
     if workers is not None:
         return max(0, workers)
     cores = os.cpu_count() or 1
+    if getattr(sys, "frozen", False):
+        return 0
     return cores if cases >= POOL_FROM and cores > 1 else 0
 
 
@@ -114,30 +99,20 @@ def prepared_cases(
 ) -> Generator[PreparedCase, None, None]:
     """The prepared cases for `items` (number, profile), in order."""
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-    if workers <= 0:
-        preparer = CasePreparer(protocol_content, author)
-        for chunk in chunks:
-            yield from preparer(seed, chunk)
-        return
-    # spawn: safe in a process with threads (the GUI), and the same on every platform.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(protocol_content, author))  # fmt: skip
-    pending: deque[Future[list[PreparedCase]]] = deque()
-    try:
-        queue = iter(chunks)
-        for chunk in queue:
-            pending.append(pool.submit(_prepare_in_worker, seed, chunk))
-            if len(pending) >= workers * _IN_FLIGHT_PER_WORKER:
-                break
-        while pending:
-            done = pending.popleft().result()
-            next_chunk = next(queue, None)
-            if next_chunk is not None:
-                pending.append(pool.submit(_prepare_in_worker, seed, next_chunk))
-            yield from done
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    done = 0
+    if workers > 0:
+        try:
+            with WorkerPool(workers, (protocol_content, author)) as pool:
+                for prepared in pool.ordered((seed, chunk) for chunk in chunks):
+                    done += 1
+                    yield from prepared
+            return
+        except WorkerFailed:
+            # The same cases come out of this process, only slower.
+            log.warning("demo worker processes failed; making the remaining cases here")
+    preparer = CasePreparer(protocol_content, author)
+    for chunk in chunks[done:]:
+        yield from preparer(seed, chunk)
 
 
 def _held_case_ids(conn: Any, case_ids: list[str]) -> set[str]:

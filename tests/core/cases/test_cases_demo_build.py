@@ -104,3 +104,33 @@ def test_case_ids_are_known_without_making_the_cases():
     cases = generate(30, 12)
     assert [c.case_id for c in cases] == [demo.case_id_for(12, n) for n in range(30)]
     assert [c.created_at for c in cases] == [demo.created_at_for(n) for n in range(30)]
+
+
+_ONE_CHUNK_THEN_EXIT = (
+    "import sys\n"
+    "from intake_app.cases.demo_build import CasePreparer\n"
+    "from intake_app.cases.demo_workers import read_message, write_message\n"
+    "content, author = read_message(sys.stdin.buffer)\n"
+    "preparer = CasePreparer(content, author)\n"
+    "seed, items = read_message(sys.stdin.buffer)\n"
+    "write_message(sys.stdout.buffer, preparer(seed, items))\n"
+)
+_HUGE_LENGTH = "import sys; sys.stdout.buffer.write(b'\\xff' * 8); sys.stdout.flush()"
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["import sys; sys.exit(3)", _ONE_CHUNK_THEN_EXIT, _HUGE_LENGTH],
+    ids=["never_starts", "dies_after_one_chunk", "sends_garbage"],
+)
+def test_failing_workers_fall_back_to_this_process_with_the_same_cases(monkeypatch, script):
+    import sys
+
+    from intake_app.cases import demo_workers
+
+    protocol = ProtocolShelf().current()
+    content = protocol_content(protocol)
+    items = list(enumerate(demo.plan(700, 31)))
+    expected = list(demo_build.prepared_cases(31, items, content, "B" * 32, workers=0))
+    monkeypatch.setattr(demo_workers, "worker_command", lambda: [sys.executable, "-c", script])
+    assert list(demo_build.prepared_cases(31, items, content, "B" * 32, workers=2)) == expected
