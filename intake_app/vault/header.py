@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-
 from intake_app.canonical import canonical_json
 from intake_app.errors import VaultDamaged
 from intake_app.fsutil import atomic_write
@@ -135,6 +132,10 @@ def wrap_key(
     db_key: bytes, wrapping_key: bytes, vault_id: str, kind: str, kdf: KdfParams | None = None
 ) -> KeySlot:
     """Seal the database key under `wrapping_key` into a slot of type `kind`."""
+    # cryptography is imported where used: the unlock window reads this header before
+    # anything is decrypted, and start-up time counts (docs/BENCHMARKS.md).
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     nonce = secrets.token_bytes(12)
     wrapped = ChaCha20Poly1305(wrapping_key).encrypt(nonce, db_key, _aad(vault_id, kind, kdf))
     return KeySlot(kind, nonce, wrapped, kdf)
@@ -142,6 +143,9 @@ def wrap_key(
 
 def unwrap_key(slot: KeySlot, wrapping_key: bytes, vault_id: str) -> bytes:
     """The database key, or SlotUnwrapFailed when `wrapping_key` is not this slot's key."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     try:
         return ChaCha20Poly1305(wrapping_key).decrypt(
             slot.nonce, slot.wrapped, _aad(vault_id, slot.kind, slot.kdf)

@@ -14,8 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
 KEY_LENGTH = 32
 SALT_LENGTH = 16
 
@@ -104,6 +102,9 @@ def normalise_passphrase(passphrase: str) -> bytes:
 
 def derive_key(passphrase: str, params: KdfParams) -> bytes:
     """The 256-bit key-wrapping key for `passphrase` under `params`."""
+    # Imported here: the unlock window reads KDF parameters before it derives anything.
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
     params.check()
     kdf = Argon2id(
         salt=params.salt,
