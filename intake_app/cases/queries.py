@@ -9,7 +9,7 @@ from typing import Any
 from intake_app.cases import graph
 from intake_app.cases.protocols import ProtocolShelf
 from intake_app.cases.revision import Revision
-from intake_app.cases.search import build_match
+from intake_app.cases.search import build_match, page_clause
 from intake_app.errors import NotFound, UsageError
 
 
@@ -199,11 +199,16 @@ def list_page(
     if sort not in SORTS:
         raise UsageError(f"Unknown sort order {sort!r}; use one of: {', '.join(SORTS)}.")
     joins, where, params = _where(filters or CaseFilter(), ordered=True)
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    if joins:  # a MATCH: literal integers, or every page would re-prepare (search.page_clause)
+        page, page_params = page_clause(limit, offset), ()
+    else:
+        page, page_params = "LIMIT ? OFFSET ?", (limit, offset)
     rows = conn.execute(
         "SELECT c.case_id, c.pseudonym, c.updated_at, c.red_flags, c.conflict, c.status,"  # noqa: S608
         f" c.city, c.minor FROM case_index c{joins}{where}"
-        f" ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
-        (*params, max(0, int(limit)), max(0, int(offset))),
+        f" ORDER BY {SORTS[sort]} {page}",
+        (*params, *page_params),
     ).fetchall()
     return [
         CaseSummary(r[0], r[1], r[2], json.loads(r[3]), bool(r[4]), r[5], r[6],
