@@ -127,7 +127,10 @@ def plain_twin(vault: Any, folder: Path) -> Any:
     with contextlib.suppress(FileNotFoundError):
         target.unlink()
     conn = vault.conn
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     conn.execute(f"ATTACH DATABASE '{target}' AS plain KEY ''")
+    # The vault's page size too (16 KiB for new vaults): only the encryption differs.
+    conn.execute(f"PRAGMA plain.page_size = {page_size}")
     conn.execute("SELECT sqlcipher_export('plain')")
     conn.execute("DETACH DATABASE plain")
     return open_plain(folder, vault)
