@@ -52,6 +52,8 @@ def _is_fresh() -> bool:
     commit = _build_info().get("commit", "")
     if not re.fullmatch(r"[0-9a-f]{40}", commit) or not LAUNCHER.is_file():
         return False  # missing, or a --worktree build that no commit describes
+    if not any(DIST.glob("field-intake-*-linux-x86_64.tar.gz.minisig")):
+        return False  # a build whose signing failed leaves no archive
     same = subprocess.run(["git", "diff", "--quiet", commit, "HEAD", "--", *PACKAGED_PATHS],
                           cwd=ROOT, capture_output=True)
     return same.returncode == 0
