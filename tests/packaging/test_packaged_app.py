@@ -344,3 +344,14 @@ def test_keyring_remember_and_forget_with_real_secret_service(
     assert result.returncode == 0, f"step {result.returncode}: {result.stderr}"
     assert "KEYRING-OK" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_demo_cases_in_the_frozen_build(launcher: Path, home: Path) -> None:
+    # The demo builder starts `sys.executable -m …` workers in a checkout; in the package
+    # sys.executable is this launcher, so it must make the cases in-process instead.
+    opts = _vault(launcher, home, "coordinator", "coordinator")
+    ok(run(launcher, home, *opts, "demo", "--cases", "12", "--seed", "7", timeout=300))
+    listed = json.loads(ok(run(launcher, home, *opts, "case", "list", "--json")))
+    assert len(listed) == 12
+    stats = json.loads(ok(run(launcher, home, *opts, "stats", "--json")))
+    assert stats["cases"] == 12
