@@ -1,6 +1,7 @@
 """Which parts of Qt and Python the packaged Field Intake ships, shared by the three specs.
 
-The application imports QtCore, QtGui, QtWidgets and QtCharts, nothing else. PyInstaller's Qt
+The application imports QtCore, QtGui, QtWidgets, QtCharts and QtNetwork (only its local
+socket, so a second start reveals a window the panic key hid), nothing else. PyInstaller's Qt
 hooks collect every plugin those modules might load; most of them drag in whole Qt libraries
 (Quick for the virtual keyboard, Network for TLS and touch input, Wayland, GTK). Dropping them
 makes the folder smaller and also removes code paths that matter for a seized laptop:
@@ -8,7 +9,8 @@ makes the folder smaller and also removes code paths that matter for a seized la
 - no platform theme (GTK 3, xdg-desktop-portal): the GTK and portal file choosers write the
   chosen files to recently-used.xbel; Qt's own dialog, which the application asks for, does
   not. Without the theme plugin a native dialog cannot even be loaded by mistake.
-- no TLS, network-information or bearer plugins: the application never goes online.
+- no TLS, network-information or bearer plugins: the application never goes online (QtNetwork
+  itself stays for the same-user local socket).
 - no Wayland plugin: Wayland desktops run the window through XWayland (xcb).
 """
 
@@ -29,7 +31,7 @@ EXCLUDED_MODULES = [
         "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
         "QtBluetooth", "QtCanvasPainter", "QtConcurrent", "QtDBus", "QtDataVisualization",
         "QtDesigner", "QtGraphs", "QtGraphsWidgets", "QtHelp", "QtHttpServer", "QtLabsStyleKit",
-        "QtLocation", "QtMultimedia", "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth",
+        "QtLocation", "QtMultimedia", "QtMultimediaWidgets", "QtNetworkAuth",
         "QtNfc", "QtOpenGL", "QtOpenGLWidgets", "QtPdf", "QtPdfWidgets", "QtPositioning",
         "QtPrintSupport", "QtQml", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest",
         "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus",
@@ -52,7 +54,7 @@ KEPT_PLUGINS = {
 # Qt libraries that only the dropped plugins needed (QtCharts links QtOpenGL and
 # QtOpenGLWidgets, so those stay).
 DROPPED_QT_LIBS = re.compile(
-    r"Qt6(Quick|Qml|Network|Wayland|Wl|VirtualKeyboard|Pdf|Svg|Multimedia|WebEngine|3D|"
+    r"Qt6(Quick|Qml|NetworkAuth|Wayland|Wl|VirtualKeyboard|Pdf|Svg|Multimedia|WebEngine|3D|"
     r"Designer|Sql|Test|Positioning|Sensors|SerialPort|Bluetooth|Nfc|EglF[sS]|Location|Graphs|DataVisualization|Help|Xml|StateMachine|ShaderTools)"
 )
 # Qt's own translations: only the languages the application ships, only base Qt.
