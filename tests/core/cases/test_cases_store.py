@@ -236,7 +236,7 @@ def test_text_answer_of_one_megabyte_saved_or_refused_quickly(store):
     assert store.get(case_id).answers["incident.narrative"] == at_limit
     with pytest.raises(ValidationError, match="incident.narrative"):
         store.new_case(dict(BASE, **{"incident.narrative": "x" * (1024 * 1024)}))
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 60  # a hang guard, not a speed goal
 
 
 def test_drafts_survive_reopen_and_commit_makes_the_revision(store):
@@ -260,15 +260,17 @@ def test_drafts_survive_reopen_and_commit_makes_the_revision(store):
     store.vault.close()
 
 
-def test_draft_write_is_cheap(store):
+def test_draft_write_is_one_small_write(store):
+    """Autosave overwrites one draft row and touches nothing else (speed lives in bench/)."""
     case_id = store.save_draft(None, dict(BASE))
-    times = []
+    conn = store.vault.conn
+    tables = ["revisions", "audit", "case_index", "drafts"]
+    before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     for i in range(40):
-        started = time.perf_counter()
         store.save_draft(case_id, dict(BASE, **{"incident.narrative": "слово " * i}))
-        times.append(time.perf_counter() - started)
-    times.sort()
-    assert times[int(len(times) * 0.95)] < 0.25  # generous: shared CI disk; bench reports p95
+    after = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert after == before
+    assert store.load_draft(case_id).answers["incident.narrative"] == "слово " * 39
 
 
 def _foreign(identity, case_id, answers, parents, created, shelf):
