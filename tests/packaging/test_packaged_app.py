@@ -239,7 +239,8 @@ def test_folder_ships_only_the_qt_parts_it_needs(launcher: Path) -> None:
     files = [p.relative_to(APP).as_posix() for p in APP.rglob("*") if p.is_file()]
     joined = "\n".join(files)
     for needed in ("plugins/platforms/libqxcb.so", "plugins/platforms/libqoffscreen.so",
-                   "plugins/imageformats/libqjpeg.so", "libQt6Charts.so.6", "libQt6Network.so.6", "resources/fonts/",
+                   "plugins/imageformats/libqjpeg.so", "libQt6Charts.so.6",
+                   "libQt6Network.so.6", "resources/fonts/",
                    "resources/protocols/torture-intake/v1.yaml", "migrations/0001_"):
         assert needed in joined, needed
     for unwanted in ("WebEngine", "libQt6Quick", "libQt6Qml", "Qt3D",
