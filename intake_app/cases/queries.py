@@ -200,8 +200,9 @@ def list_page(
         raise UsageError(f"Unknown sort order {sort!r}; use one of: {', '.join(SORTS)}.")
     joins, where, params = _where(filters or CaseFilter(), ordered=True)
     limit, offset = max(0, int(limit)), max(0, int(offset))
+    page_params: tuple[int, ...] = ()
     if joins:  # a MATCH: literal integers, or every page would re-prepare (search.page_clause)
-        page, page_params = page_clause(limit, offset), ()
+        page = page_clause(limit, offset)
     else:
         page, page_params = "LIMIT ? OFFSET ?", (limit, offset)
     rows = conn.execute(
