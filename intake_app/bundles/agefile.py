@@ -151,17 +151,18 @@ def _stanza_kind(args: list[bytes]) -> str:
             "passphrase-protected age files are not accepted; bundles are encrypted to "
             "device keys only"
         )
-    if kind.lower().startswith(b"mlkem") or kind.lower().startswith(b"pq"):
+    if kind.endswith(b"grease"):
+        # Random stanzas that age implementations (pyrage among them) add on purpose to
+        # keep parsers tolerant; no identity we hold ever matches them. Checked first: their
+        # random names may begin with anything, "pq-grease" included (about 1 file in 1,000).
+        return "grease"
+    if kind.lower().startswith(b"mlkem"):
         raise _refuse("post-quantum (hybrid) age recipients are not accepted yet")
     if kind == X25519_TYPE:
         if len(args) != 2:
             raise _refuse("its X25519 stanza has the wrong number of arguments")
         _canonical_b64(args[1])
         return "x25519"
-    if kind.endswith(b"grease"):
-        # Random stanzas that age implementations (pyrage among them) add on purpose to
-        # keep parsers tolerant; no identity we hold ever matches them.
-        return "grease"
     raise _refuse("it uses a recipient type this application does not accept (a plugin?)")
 
 

@@ -172,3 +172,23 @@ def test_foreign_files_are_refused(ident, blob, reason):
 def test_no_identities_is_a_programming_error():
     with pytest.raises(ValueError):
         agefile.decrypt(io.BytesIO(b""), [], io.BytesIO())
+
+
+def _with_stanza_before_x25519(ct: bytes, stanza: bytes) -> bytes:
+    return ct.replace(b"-> X25519", stanza + b"-> X25519", 1)
+
+
+@pytest.mark.parametrize("name", [b"pq-grease", b"mlkem-grease", b"a-grease"])
+def test_grease_stanzas_pass_the_header_check_whatever_their_name(ident, name):
+    # age adds one randomly named "*-grease" stanza to every file; about 1 in 1,000 names
+    # begins with "pq", which an early prefix check took for a post-quantum recipient.
+    ct = _with_stanza_before_x25519(_encrypt(b"x", ident.to_public()), b"-> " + name + b"\n\n")
+    header = agefile.inspect_header(io.BytesIO(ct))
+    assert header.grease_stanzas >= 1 and header.x25519_stanzas == 1
+
+
+@pytest.mark.parametrize("name", [b"mlkem768x25519", b"MLKEM768X25519"])
+def test_post_quantum_stanzas_are_refused_before_decryption(ident, name):
+    ct = _with_stanza_before_x25519(_encrypt(b"x", ident.to_public()), b"-> " + name + b"\n\n")
+    with pytest.raises(BundleRefused, match="post-quantum"):
+        agefile.inspect_header(io.BytesIO(ct))
