@@ -33,6 +33,9 @@ PASSPHRASE = "correct horse battery staple — қазақ"
 
 pytestmark = [
     pytest.mark.slow,
+    # One build for the module: under xdist every test here runs in the same worker
+    # (./dev test passes --dist loadgroup), or two workers would build into dist/ at once.
+    pytest.mark.xdist_group("packaging"),
     pytest.mark.skipif(
         os.environ.get("INTAKE_TEST_PACKAGING") != "1",
         reason="builds the package (minutes); set INTAKE_TEST_PACKAGING=1",
