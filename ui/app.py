@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from intake_app.paths import resources_dir
 from ui.i18n import Translator, install_qt_texts
 from ui.locking import IdleWatcher
-from ui.qt_runtime import protect_none
+from ui.qt_runtime import collect_garbage_on_main_thread, protect_none
 from ui.settings import AppSettings
 from ui.windows.main_window import MainWindow
 
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None, settings_path: Path | None = None) -> in
     QCoreApplication.setApplicationName("field-intake")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     assert isinstance(app, QApplication)
+    collect_garbage_on_main_thread(app)
     choose_font(app)
     app.setStyleSheet(load_stylesheet())
     already_running, instance = claim_instance()

@@ -12,9 +12,10 @@ shows the bug, and None is never freed in a correct program anyway.
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 _HEADROOM = 1 << 40  # a trillion void calls
 
@@ -34,3 +35,35 @@ def protect_none() -> bool:
     if sys.getrefcount(None) < _HEADROOM // 2:
         ctypes.c_ssize_t.from_address(id(None)).value += _HEADROOM
     return True
+
+
+class MainThreadGarbageCollector(QObject):
+    """Run Python's cyclic garbage collector on the GUI thread only.
+
+    Left automatic, a collection may start in a worker thread and destroy a QObject there:
+    its destructor takes Qt's connection lock and then waits for the GIL, which the GUI thread
+    holds while it waits for that same lock to build a widget. Seen as a hang in CI (a case
+    list page read in a worker while the interview screen was being built). Collecting here,
+    from a timer in the GUI thread, keeps every wrapped QObject's end on the thread it
+    belongs to.
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect_if_due)
+        self._timer.start(interval_ms)
+
+    def collect_if_due(self) -> None:
+        t0, t1, t2 = gc.get_threshold()
+        c0, c1, c2 = gc.get_count()
+        if c0 > t0:
+            generation = 2 if c2 > t2 else 1 if c1 > t1 else 0
+            gc.collect(generation)
+
+
+def collect_garbage_on_main_thread(app: QObject) -> MainThreadGarbageCollector:
+    """Install the collector on `app` (once); returns it."""
+    existing = app.findChild(MainThreadGarbageCollector)
+    return existing if existing is not None else MainThreadGarbageCollector(app)

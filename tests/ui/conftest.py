@@ -28,6 +28,14 @@ PASSPHRASE = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
+def gc_on_gui_thread(qapp) -> None:  # noqa: ANN001
+    """As the app does: no cyclic GC in worker threads (a Qt lock/GIL deadlock otherwise)."""
+    from ui.qt_runtime import collect_garbage_on_main_thread
+
+    collect_garbage_on_main_thread(qapp)
+
+
+@pytest.fixture(autouse=True)
 def preset_dialogs() -> Iterator[None]:
     dialogs.set_test_mode(True)
     yield
