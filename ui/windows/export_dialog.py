@@ -16,7 +16,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -40,6 +39,7 @@ from ui import dialogs
 from ui.i18n import Translator
 from ui.session import Session
 from ui.widgets.fingerprint import CardReview, category_text, role_text, safe_text
+from ui.windows.task_dialog import TaskDialog
 from ui.windows.vault_screen import wrapping_label
 from ui.workers import Task, TaskRunner
 
@@ -76,7 +76,9 @@ def withheld_reason(t: Translator, reason: str) -> str:
     return safe_text(reason)
 
 
-class ExportDialog(QDialog):
+class ExportDialog(TaskDialog):
+    CANCELLING_KEY = "export.cancelling"
+
     finished_export = Signal(object)  # ExportResult
 
     def __init__(self, translator: Translator, session: Session, runner: TaskRunner,
@@ -420,20 +422,6 @@ class ExportDialog(QDialog):
             self.status.setText(t.tr("error.unexpected"))
             dialogs.error(self, t.tr("export.title"), t.tr("error.unexpected"))
         self._update()
-
-    def reject(self) -> None:
-        """Cancel, Escape and the close box: stop a running export first, then close."""
-        if self.task is not None:
-            self.task.cancel()
-            self.status.setText(self._t.tr("export.cancelling"))
-            return
-        super().reject()
-
-    def done(self, code: int) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        self._gone = True
-        super().done(code)
 
     def retranslate(self) -> None:
         t = self._t

@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,6 +38,7 @@ from ui import dialogs
 from ui.i18n import Translator
 from ui.session import Session
 from ui.widgets.fingerprint import FingerprintLabel, safe_text
+from ui.windows.task_dialog import TaskDialog
 from ui.windows.vault_screen import wrapping_label
 from ui.workers import Task, TaskRunner
 
@@ -56,7 +56,9 @@ def bundle_paths(event: QDragEnterEvent | QDropEvent) -> list[Path]:
     return [p for p in paths if p.name.endswith(services.BUNDLE_SUFFIX)]
 
 
-class ImportDialog(QDialog):
+class ImportDialog(TaskDialog):
+    CANCELLING_KEY = "import.cancelling"
+
     imported = Signal(object)  # ImportResult
     resolveRequested = Signal(str)  # case id in conflict
 
@@ -351,20 +353,6 @@ class ImportDialog(QDialog):
         self.choose_button.setEnabled(not running)
         t = self._t
         self.close_button.setText(t.tr("common.cancel") if running else t.tr("import.close"))
-
-    def reject(self) -> None:
-        """Cancel, Escape and the close box: stop running work first, then close."""
-        if self.task is not None:
-            self.task.cancel()
-            self.status.setText(self._t.tr("import.cancelling"))
-            return
-        super().reject()
-
-    def done(self, code: int) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        self._gone = True
-        super().done(code)
 
     def retranslate(self) -> None:
         t = self._t
