@@ -54,8 +54,11 @@ def _row(view, key: str) -> int:  # noqa: ANN001
 
 
 def _resolved(window, qtbot, case_id: str):  # noqa: ANN001, ANN202
+    # Wait for the resolve worker to finish first: while it writes on the vault's one
+    # connection, a read from this thread can see its transaction half done.
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.case_screens.case_view,
+                    timeout=20000)
     qtbot.waitUntil(lambda: not window.session.cases.get(case_id).conflict, timeout=20000)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.case_screens.case_view)
     record = window.session.cases.get(case_id)
     return record, window.session.cases.revision(record.heads[0])
 
