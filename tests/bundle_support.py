@@ -23,6 +23,7 @@ from intake_app.bundles import agefile, container, minisign
 from intake_app.bundles import manifest as mf
 from intake_app.bundles.payload import PayloadWriter, _ustar_header, iter_members
 from intake_app.canonical import canonical_json
+from intake_app.cases.attachments import open_blob
 from intake_app.cases.store import CaseStore
 from intake_app.cli.commands.case_cmds import show_json
 from intake_app.cli.main import main as cli_main
@@ -30,6 +31,7 @@ from intake_app.identity.card import card_of
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.identity.trust import TrustRegistry
 from intake_app.vault import Vault
+from intake_app.vault.blobfiles import BLOB_DIR
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -157,6 +159,17 @@ def full_dump(party: Party) -> str:
         vault.close()
 
 
+def read_blob(conn: Any, sha: str) -> bytes:
+    with open_blob(conn, sha) as fh:
+        return fh.read()
+
+
+def attachment_files(folder: Path) -> list[str]:
+    """The sealed attachment files in a vault folder."""
+    blobs = folder / BLOB_DIR
+    return sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []
+
+
 def case_dump(party: Party) -> str:
     """`case show --json` of every case with heads, revision flags, attachments and known
     devices: what import order must not change (no local time stamps)."""
@@ -172,12 +185,12 @@ def case_dump(party: Party) -> str:
                 "SELECT id, case_id, waiting, signer_revoked, body, signature FROM revisions"))),
             "blobs": sorted(map(list, conn.execute(
                 "SELECT sha256, size, media_type, captured_at FROM blobs"))),
-            "chunks": sorted(
-                [sha, seq, hashlib.sha256(bytes(data)).hexdigest()]
-                for sha, seq, data in conn.execute(
-                    "SELECT b.sha256, c.seq, c.data FROM blob_chunks c JOIN blobs b USING (blob_id)"
-                )
+            "contents": sorted(
+                [sha, hashlib.sha256(read_blob(conn, sha)).hexdigest()]
+                for (sha,) in conn.execute("SELECT sha256 FROM blobs").fetchall()
             ),
+            # File names are random per vault: their count shows a leftover or a missing one.
+            "files": len(attachment_files(vault.path)),
             "protocols": sorted(r[0] for r in conn.execute("SELECT sha256 FROM protocols")),
             "known": sorted(r[0] for r in conn.execute("SELECT fingerprint FROM known_devices")),
         }  # fmt: skip

@@ -1,4 +1,5 @@
-"""Attachments: content-addressed blobs stored inside the vault in 1 MiB chunks.
+"""Attachments: content-addressed blobs stored inside the vault in 1 MiB chunks, as sealed
+files of the vault folder (intake_app/vault/blobfiles.py says why and how).
 
 Files are streamed in and out; memory stays flat whatever the file size. The SHA-256 is
 computed while streaming, and a file already held is not stored twice.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +18,9 @@ from typing import Any, BinaryIO
 from intake_app.errors import NotFound, StorageError, ValidationError
 from intake_app.fsutil import atomic_output
 from intake_app.progress import CancelToken, Progress, check, report
+from intake_app.vault import blobfiles
 
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = blobfiles.CHUNK_SIZE
 MAX_NAME_LENGTH = 255
 
 _SQLITE_FULL = ("database or disk is full", "disk i/o error")
@@ -110,78 +111,22 @@ def put_blob(
     `expected_sha256` is given (import), different bytes raise ValidationError and nothing
     is kept. `max_size` caps the bytes read.
     """
-    savepoint = f"blob_{secrets.token_hex(4)}"
-    conn.execute(f"SAVEPOINT {savepoint}")
-    try:
-        info, duplicate = _stream_chunks(
-            conn, source, expected_sha256, max_size, progress, cancel, total
-        )
-    except BaseException:
-        conn.execute(f"ROLLBACK TO {savepoint}")
-        conn.execute(f"RELEASE {savepoint}")
-        raise
-    if duplicate:
-        # Same bytes already held: drop the chunks just written.
-        conn.execute(f"ROLLBACK TO {savepoint}")
-    conn.execute(f"RELEASE {savepoint}")
-    return info
-
-
-def _stream_chunks(
-    conn: Any,
-    source: BinaryIO,
-    expected_sha256: str | None,
-    max_size: int | None,
-    progress: Progress | None,
-    cancel: CancelToken | None,
-    total: int,
-) -> tuple[BlobInfo, bool]:
-    row = conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
-    blob_id = int(row[0])
-    # Chunks of an aborted put may linger only inside a rolled-back savepoint; clear any
-    # orphan under this id anyway so the new rows cannot mix with old ones.
-    conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (blob_id,))
-    digest = hashlib.sha256()
-    size = 0
-    seq = 0
-    head = b""
+    sink = BlobSink(conn, max_size=max_size)
     try:
         while True:
             check(cancel)
-            chunk = _read_chunk(source)
+            try:
+                chunk = _read_chunk(source)
+            except OSError as exc:
+                raise StorageError("The file could not be read; nothing was stored.") from exc
             if not chunk:
                 break
-            if seq == 0:
-                head = bytes(chunk)
-            size += len(chunk)
-            if max_size is not None and size > max_size:
-                raise ValidationError("The attachment is larger than allowed; it was refused.")
-            digest.update(chunk)
-            conn.execute(
-                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES (?, ?, ?)",
-                (blob_id, seq, bytes(chunk)),
-            )
-            seq += 1
-            report(progress, size, total, "attachment")
-    except OSError as exc:
-        raise StorageError("The file could not be read; nothing was stored.") from exc
-    except Exception as exc:
-        if type(exc).__module__.startswith("sqlcipher3"):
-            raise _storage_error(exc) from exc
+            sink.write(chunk)
+            report(progress, sink.size, total, "attachment")
+        return sink.finish(expected_sha256)
+    except BaseException:
+        sink.abort()
         raise
-    sha = digest.hexdigest()
-    if expected_sha256 is not None and sha != expected_sha256:
-        raise ValidationError("An attachment's bytes do not match its recorded hash.")
-    existing = blob_info(conn, sha)
-    if existing is not None:
-        return existing, True
-    info = BlobInfo(sha, size, sniff_media_type(head), exif_captured_at(head))
-    conn.execute(
-        "INSERT INTO blobs (sha256, blob_id, size, media_type, captured_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (sha, blob_id, size, info.media_type, info.captured_at, _now()),
-    )
-    return info, False
 
 
 def _read_chunk(source: BinaryIO) -> bytes:
@@ -210,13 +155,12 @@ def blob_info(conn: Any, sha256: str) -> BlobInfo | None:
     return BlobInfo(row[0], int(row[1]), row[2], row[3])
 
 
-class _BlobReader(io.RawIOBase):
-    """Reads a blob chunk by chunk; holds at most one chunk in memory."""
+class _ChunkReader(io.RawIOBase):
+    """Reads an attachment stored by earlier versions in `blob_chunks`, one chunk at a time."""
 
-    def __init__(self, conn: Any, blob_id: int, size: int) -> None:
+    def __init__(self, conn: Any, blob_id: int) -> None:
         self._conn = conn
         self._blob_id = blob_id
-        self._size = size
         self._seq = 0
         self._buffer = b""
         self._offset = 0
@@ -243,11 +187,21 @@ class _BlobReader(io.RawIOBase):
 
 
 def open_blob(conn: Any, sha256: str) -> BinaryIO:
-    """A streaming reader of a stored file. NotFound when the vault does not hold it."""
-    row = conn.execute("SELECT blob_id, size FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    """A streaming reader of a stored file. NotFound when the vault does not hold it;
+    StorageError (on open or while reading) when its stored bytes are damaged."""
+    row = conn.execute(
+        "SELECT blob_id, size, file_id, file_key FROM blobs WHERE sha256 = ?", (sha256,)
+    ).fetchone()
     if row is None:
         raise NotFound("This attachment is not in the vault.")
-    return io.BufferedReader(_BlobReader(conn, int(row[0]), int(row[1])), CHUNK_SIZE)
+    blob_id, size, file_id, file_key = row
+    raw: io.RawIOBase
+    if file_id is None:
+        raw = _ChunkReader(conn, int(blob_id))
+    else:
+        ref = blobfiles.SealedRef(file_id, bytes(file_key), int(size))
+        raw = blobfiles.SealedReader(blobfiles.vault_folder(conn), ref)
+    return io.BufferedReader(raw, CHUNK_SIZE)
 
 
 def export_blob(
@@ -279,12 +233,15 @@ def export_blob(
 
 
 def delete_blob(conn: Any, sha256: str) -> None:
-    """Erase a blob and its chunks (retraction); the caller holds the write transaction."""
-    row = conn.execute("SELECT blob_id FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    """Erase a blob (retraction); the caller holds the write transaction. Deleting the row
+    erases the sealed file's key; the file itself goes when the transaction commits."""
+    row = conn.execute("SELECT blob_id, file_id FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
     if row is None:
         return
     conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (row[0],))
     conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+    if row[1] is not None:
+        blobfiles.release(conn, row[1])
 
 
 def attachment_entry(info: BlobInfo, name: str) -> dict[str, Any]:
@@ -299,10 +256,11 @@ def attachment_entry(info: BlobInfo, name: str) -> dict[str, Any]:
 
 
 class BlobSink:
-    """`put_blob` for bytes that are pushed rather than pulled (the importer receives an
-    attachment chunk by chunk as it is decrypted), inside the caller's write transaction.
+    """Stores bytes that are pushed rather than pulled (the importer receives an attachment
+    chunk by chunk as it is decrypted; `put_blob` pushes what it reads), inside the caller's
+    write transaction, as a sealed file of the vault (intake_app/vault/blobfiles.py).
 
-    `write` each chunk, then `finish(expected_sha256)`; on any failure call `abort`. Bytes
+    `write` each piece, then `finish(expected_sha256)`; on any failure call `abort`. Bytes
     that do not match the expected hash are dropped and raise ValidationError; bytes the
     vault already holds are not stored twice.
     """
@@ -311,28 +269,26 @@ class BlobSink:
         self, conn: Any, *, max_size: int | None = None, hashed_by_caller: bool = False
     ) -> None:
         self._conn = conn
-        self._savepoint = f"blob_{secrets.token_hex(4)}"
         self._max_size = max_size
         # The importer hashes every member against its signed manifest anyway; a second
         # SHA-256 of the same bytes here would cost a fifth of the import's own CPU time.
         self._hashed_by_caller = hashed_by_caller
-        conn.execute(f"SAVEPOINT {self._savepoint}")
-        row = conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
-        self._blob_id = int(row[0])
-        conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (self._blob_id,))
+        self._file = blobfiles.SealedWriter(blobfiles.vault_folder(conn))
         self._digest = hashlib.sha256()
         self._pending = bytearray()
         self._head = b""
-        self._size = 0
-        self._seq = 0
-        self._open = True
+        self.size = 0
+        self._recorded = False
 
     def write(self, data: bytes) -> int:
-        self._size += len(data)
-        if self._max_size is not None and self._size > self._max_size:
+        self.size += len(data)
+        if self._max_size is not None and self.size > self._max_size:
             raise ValidationError("The attachment is larger than allowed; it was refused.")
         if not self._hashed_by_caller:
             self._digest.update(data)
+        if not self._pending and len(data) == CHUNK_SIZE:
+            self._store(bytes(data))  # the common case: whole chunks, no copy into pending
+            return len(data)
         self._pending += data
         while len(self._pending) >= CHUNK_SIZE:
             self._store(bytes(self._pending[:CHUNK_SIZE]))
@@ -340,18 +296,9 @@ class BlobSink:
         return len(data)
 
     def _store(self, chunk: bytes) -> None:
-        if self._seq == 0:
+        if not self._head:
             self._head = chunk
-        try:
-            self._conn.execute(
-                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES (?, ?, ?)",
-                (self._blob_id, self._seq, chunk),
-            )
-        except Exception as exc:
-            if type(exc).__module__.startswith("sqlcipher3"):
-                raise _storage_error(exc) from exc
-            raise
-        self._seq += 1
+        self._file.write_chunk(chunk)
 
     def finish(self, expected_sha256: str | None = None) -> BlobInfo:
         """Store the last chunk and the blob's row; returns what the vault now holds.
@@ -375,20 +322,27 @@ class BlobSink:
         if existing is not None:
             self.abort()
             return existing
-        info = BlobInfo(sha, self._size, sniff_media_type(self._head),
+        info = BlobInfo(sha, self.size, sniff_media_type(self._head),
                         exif_captured_at(self._head))  # fmt: skip
-        self._conn.execute(
-            "INSERT INTO blobs (sha256, blob_id, size, media_type, captured_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (sha, self._blob_id, self._size, info.media_type, info.captured_at, _now()),
-        )
-        self._conn.execute(f"RELEASE {self._savepoint}")
-        self._open = False
+        ref = self._file.seal()
+        try:
+            row = self._conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
+            self._conn.execute(
+                "INSERT INTO blobs (sha256, blob_id, size, media_type, captured_at, created_at,"
+                " file_id, file_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sha, int(row[0]), self.size, info.media_type, info.captured_at, _now(),
+                 ref.file_id, ref.key),
+            )  # fmt: skip
+        except Exception as exc:
+            self._file.discard()
+            if type(exc).__module__.startswith("sqlcipher3"):
+                raise _storage_error(exc) from exc
+            raise
+        self._recorded = True
         return info
 
     def abort(self) -> None:
-        """Drop every chunk written so far (idempotent)."""
-        if self._open:
-            self._open = False
-            self._conn.execute(f"ROLLBACK TO {self._savepoint}")
-            self._conn.execute(f"RELEASE {self._savepoint}")
+        """Drop everything written so far (idempotent; nothing once `finish` recorded the
+        blob: from then on the row and its file stand or fall with the transaction)."""
+        if not self._recorded:
+            self._file.discard()

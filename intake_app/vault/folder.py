@@ -16,6 +16,7 @@ from intake_app.errors import NoVault, StorageError, VaultDamaged, VaultExists
 from intake_app.fsutil import fsync_dir
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import cipher
+from intake_app.vault.blobfiles import BLOB_DIR
 from intake_app.vault.db import DB_NAME, connect, sqlite_failure
 from intake_app.vault.device import store_identity
 from intake_app.vault.header import (
@@ -65,6 +66,7 @@ def build_vault(folder: Path, db_key: bytes, passphrase: str, identity: DeviceId
     save_header(folder, header)
     fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
+    (folder / BLOB_DIR).mkdir(mode=0o700)  # attachment files (blobfiles.py)
     return header
 
 

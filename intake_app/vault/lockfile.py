@@ -105,6 +105,26 @@ class WriterLock:
         finally:
             self.release()
 
+    @contextlib.contextmanager
+    def try_held(self) -> Iterator[bool]:
+        """Take the lock only if it is free right now; yields whether it was taken."""
+        if not self._thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._depth == 0 and not _try_lock(self._open()):
+                yield False
+                return
+            self._depth += 1
+            try:
+                yield True
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    _unlock(self._fd)
+        finally:
+            self._thread_lock.release()
+
     def close(self) -> None:
         with self._thread_lock:
             if self._fd is not None:

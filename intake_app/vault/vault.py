@@ -26,7 +26,7 @@ from intake_app.errors import (
 )
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import audit as audit_log
-from intake_app.vault import keyring_slot
+from intake_app.vault import blobfiles, keyring_slot
 from intake_app.vault.cipher import LEGACY, CipherProfile
 from intake_app.vault.db import DB_NAME, connect, explain_database_error, sqlite_failure
 from intake_app.vault.device import load_identity
@@ -193,6 +193,7 @@ class Vault:
         kdf = header.slots[SLOT_PASSPHRASE].kdf
         upgrade = passphrase is not None and kdf is not None and kdf.weaker_than(fresh)
         stale = list(self.path.glob(f".{HEADER_NAME}.*.part"))
+        self._sweep_blob_files()
         if not (header.failed_unlocks or upgrade or stale):
             return
         try:
@@ -203,6 +204,13 @@ class Vault:
                     self._rewrap_passphrase(passphrase, fresh)
         except VaultBusy:
             return
+
+    def _sweep_blob_files(self) -> None:
+        """Remove attachment files a crash or a rollback left without a row; only when no one
+        else is writing (never waits: a later unlock will do it)."""
+        with self._lock.try_held() as held:
+            if held:
+                blobfiles.sweep(self.conn, self.path)
 
     def _settle_failed_unlocks(self) -> None:
         header = load_header(self.path)
@@ -262,10 +270,24 @@ class Vault:
                 if conn.in_transaction:
                     with contextlib.suppress(sqlcipher3.Error):
                         conn.execute("ROLLBACK")
+                # Attachment files written for rows that were just rolled back.
+                with contextlib.suppress(sqlcipher3.Error, OSError):
+                    blobfiles.sweep(conn, self.path)
                 explained = explain_database_error(exc)
                 if explained is not None:
                     raise explained from exc
                 raise
+            with contextlib.suppress(sqlcipher3.Error, OSError):
+                blobfiles.unlink_released(conn, self.path)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[sqlcipher3.Connection]:
+        """The writer lock without a transaction: for a copy that SQLite cannot make inside
+        one (VACUUM INTO) and that no write may interleave with. Keep it short: other
+        writers wait."""
+        conn = self.conn
+        with self._lock.held():
+            yield conn
 
     def audit(self, conn: sqlcipher3.Connection, action: str, record: str | None = None) -> None:
         """Append an audit entry (inside the caller's write transaction)."""

@@ -67,7 +67,8 @@ def test_round_trip_carries_cases_attachments_and_exact_text(world, tmp_path):
     assert result.author == monitor.fingerprint and not result.already_imported
     mine, theirs = json.loads(case_dump(monitor)), json.loads(case_dump(coordinator))
     assert theirs["cases"] == mine["cases"]
-    assert theirs["chunks"] == mine["chunks"] and theirs["blobs"] == mine["blobs"]
+    assert theirs["contents"] == mine["contents"] and theirs["blobs"] == mine["blobs"]
+    assert theirs["files"] == mine["files"] == len(mine["blobs"])
     assert theirs["cases"][case_id]["answers"]["incident.narrative"] == text
     assert theirs["known"] == []  # the monitor is a trusted contact, not merely known
     assert staging_files(coordinator) == []

@@ -15,6 +15,7 @@ from intake_app.cases.attachments import BlobSink, export_blob, put_blob
 from intake_app.errors import VaultDamaged
 from intake_app.lifecycle.backup import backup, restore
 from intake_app.vault import Vault, cipher, folder
+from intake_app.vault.blobfiles import BLOB_DIR, sealed_length
 from intake_app.vault.header import HEADER_NAME
 
 
@@ -137,5 +138,6 @@ def test_caller_hashed_sink_takes_the_checked_hash_and_refuses_none(vault: Vault
         with pytest.raises(ValueError, match="checked hash"):
             unchecked.finish()
     assert (info.sha256, info.size, info.media_type) == (sha, len(data), "application/pdf")
-    chunks = vault.conn.execute("SELECT count(*) FROM blob_chunks").fetchone()[0]
-    assert chunks == 3  # the refused sink left nothing behind
+    files = sorted((vault.path / BLOB_DIR).iterdir())
+    assert len(files) == 1  # the refused sink left nothing behind
+    assert files[0].stat().st_size == sealed_length(len(data))

@@ -1,4 +1,4 @@
-"""Fixtures for the cases tests: a real schema in an in-memory SQLCipher database, real keys."""
+"""Fixtures for the cases tests: a real schema in a real SQLCipher database, real keys."""
 
 from __future__ import annotations
 
@@ -13,17 +13,19 @@ from cases_support import PASSPHRASE, shelf
 from intake_app.cases.store import CaseStore
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import Vault
+from intake_app.vault.db import connect
 from intake_app.vault.migrate import migrate
 
 os.environ.setdefault("INTAKE_TEST_FAST_KDF", "1")
 
 
 @pytest.fixture
-def db() -> Iterator[sqlcipher3.Connection]:
-    """The vault schema (all migrations) in a keyed in-memory database, autocommit mode."""
-    conn = sqlcipher3.connect(":memory:", isolation_level=None)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute("PRAGMA key = \"x'" + "11" * 32 + "'\"")
+def db(tmp_path: Path) -> Iterator[sqlcipher3.Connection]:
+    """The vault schema (all migrations) in a keyed SQLCipher database in a folder of its own
+    (attachments are files beside it), autocommit mode."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    conn = connect(folder / "vault.db", bytes([0x11]) * 32, create=True)
     migrate(conn)
     yield conn
     conn.close()

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,8 +23,9 @@ from intake_app.cases.attachments import (
     put_blob,
     sniff_media_type,
 )
-from intake_app.errors import Cancelled, NotFound, ValidationError
+from intake_app.errors import Cancelled, NotFound, StorageError, ValidationError
 from intake_app.progress import CancelToken
+from intake_app.vault import blobfiles
 
 
 class PatternStream(io.RawIOBase):
@@ -51,8 +53,19 @@ def _sha_of_stream(size, seed=1):
     return h.hexdigest()
 
 
+def _files(db) -> list[Path]:
+    """The sealed attachment files in the vault folder."""
+    folder = blobfiles.vault_folder(db) / blobfiles.BLOB_DIR
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
 def _chunks(db):
-    return db.execute("SELECT count(*) FROM blob_chunks").fetchone()[0]
+    """Chunks the sealed files hold (each file: magic, then chunk + tag per CHUNK_SIZE)."""
+    total = 0
+    for path in _files(db):
+        content = path.stat().st_size - len(blobfiles.MAGIC)
+        total += -(-content // (CHUNK_SIZE + blobfiles.TAG_SIZE))
+    return total
 
 
 def test_hash_computed_while_streaming_and_reads_back(db):
@@ -123,20 +136,28 @@ def test_very_large_attachment_streams_with_flat_memory(db):
 
 def test_export_blob_is_atomic_and_exact(db, tmp_path):
     info = put_blob(db, PatternStream(2 * CHUNK_SIZE + 5))
-    out = tmp_path / "copy.bin"
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    out = outputs / "copy.bin"
     export_blob(db, info.sha256, out)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == info.sha256
     assert oct(out.stat().st_mode & 0o777) == "0o600"
-    assert [p.name for p in tmp_path.iterdir()] == ["copy.bin"]
+    assert [p.name for p in outputs.iterdir()] == ["copy.bin"]
 
 
 def test_export_of_a_damaged_blob_leaves_no_file(db, tmp_path):
     info = put_blob(db, PatternStream(2 * CHUNK_SIZE))
-    db.execute("UPDATE blob_chunks SET data = zeroblob(10) WHERE seq = 1")
-    out = tmp_path / "copy.bin"
-    with pytest.raises(Exception, match="damaged"):
-        export_blob(db, info.sha256, out)
-    assert list(tmp_path.iterdir()) == []
+    (path,) = _files(db)
+    with path.open("r+b") as fh:  # one bit of the second chunk
+        fh.seek(len(blobfiles.MAGIC) + CHUNK_SIZE + blobfiles.TAG_SIZE + 7)
+        byte = fh.read(1)
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([byte[0] ^ 1]))
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    with pytest.raises(StorageError, match="damaged"):
+        export_blob(db, info.sha256, outputs / "copy.bin")
+    assert list(outputs.iterdir()) == []
 
 
 def test_unknown_blob_is_not_found(db, tmp_path):
@@ -146,10 +167,13 @@ def test_unknown_blob_is_not_found(db, tmp_path):
         export_blob(db, "00" * 32, tmp_path / "x")
 
 
-def test_delete_blob_erases_chunks(db):
+def test_delete_blob_erases_the_key_then_the_file_once_committed(db):
     info = put_blob(db, PatternStream(CHUNK_SIZE + 1))
     delete_blob(db, info.sha256)
-    assert blob_info(db, info.sha256) is None and _chunks(db) == 0
+    assert blob_info(db, info.sha256) is None
+    assert len(_files(db)) == 1  # the file goes after the commit (Vault.write does this)
+    blobfiles.unlink_released(db, blobfiles.vault_folder(db))
+    assert _files(db) == []
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from PIL import Image
 
+from intake_app.cases.attachments import open_blob
 from intake_app.cases.store import CaseStore
 from intake_app.identity.card import card_of
 from intake_app.identity.trust import TrustRegistry
@@ -182,10 +183,21 @@ def found(data: bytes, word: str) -> bool:
     return word.encode() in data or word.lower()[-10:].encode() in low
 
 
+def attachment_plaintext(vault: Vault) -> bytes:
+    """Every sealed attachment file the database still holds a key for, decrypted (a file
+    whose row is gone has no key left anywhere: nothing can read it)."""
+    out = bytearray()
+    for (sha,) in vault.conn.execute("SELECT sha256 FROM blobs"):
+        with open_blob(vault.conn, sha) as fh:
+            out += fh.read()
+    return bytes(out)
+
+
 def leftovers_in(vault: Vault, words: list[str], scratch: Path) -> list[str]:
-    """Which of `words` can still be found in the open vault's files (decrypted), WAL too."""
+    """Which of `words` can still be found in the open vault's files (decrypted), WAL and
+    attachment files too."""
     raw = raw_plaintext(vault.path, bytes(vault._db_key))  # noqa: SLF001 - the test reads pages
-    plain = plaintext_export(vault, scratch / "plain.db")
+    plain = plaintext_export(vault, scratch / "plain.db") + attachment_plaintext(vault)
     return [w for w in words if found(plain, w) or found(raw, w)]
 
 

@@ -3,8 +3,10 @@ equality, and destroy leaving nothing that opens."""
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 from bundle_support import PASSPHRASE, case_dump, export, full_dump, import_, run_cli
@@ -13,7 +15,7 @@ from lifecycle_support import case_with_photos, make_party, markers, trust_all
 from intake_app.cases.attachments import open_blob
 from intake_app.cases.store import CaseStore
 from intake_app.cli.commands.case_cmds import show_json
-from intake_app.errors import BundleRefused, IntakeError, NoVault, WrongPassphrase
+from intake_app.errors import BundleRefused, IntakeError, NoVault, VaultDamaged, WrongPassphrase
 from intake_app.lifecycle import backup as bk
 from intake_app.lifecycle import destroy as ds
 from intake_app.lifecycle import receipts
@@ -135,14 +137,21 @@ def test_backup_and_restore_give_back_every_case(world, tmp_path, passphrase_fil
     assert code == 0, err
     assert "3 case(s)" in text
     with tarfile.open(out) as tar:
-        assert tar.getnames() == ["intake-backup.json", "header.json", "vault.db"]
-        db = tar.extractfile("vault.db").read()  # type: ignore[union-attr]
-    assert not db.startswith(b"SQLite format 3")
+        names = tar.getnames()
+        contents = {n: tar.extractfile(n).read() for n in names}  # type: ignore[union-attr]
+    assert names[:3] == ["intake-backup.json", "header.json", "vault.db"]
+    held = coord.open()
+    try:  # one member per attachment file, under its own (random) name
+        files = {r[0] for r in held.conn.execute("SELECT file_id FROM blobs")}
+    finally:
+        held.close()
+    assert files and {f"blobs/{f}" for f in files} == set(names[3:])
+    assert not contents["vault.db"].startswith(b"SQLite format 3")
     # Whole markers: a 3-byte one turns up in ciphertext by chance (about 1 run in 20).
     for i in range(3):
         mark = markers(f"Bk{i}")
         for text in (mark.name, mark.narrative, mark.pseudonym):
-            assert text.encode() not in db
+            assert all(text.encode() not in data for data in contents.values())
     restored = tmp_path / "elsewhere" / "vault"
     code, _, err = run_cli(
         coord, passphrase_file, "restore", out, "--vault", restored, capsys=capsys
@@ -190,6 +199,71 @@ def test_restore_refuses_wrong_passphrase_damage_and_an_occupied_folder(world, t
     assert not target.exists()
     with pytest.raises(IntakeError, match="already a vault"):
         bk.restore(out, monitor.path, PASSPHRASE)
+
+
+def _rewrite_backup(source: Path, target: Path, change) -> None:
+    """A copy of a backup tar with `change(name, data)` applied to each member (None drops it)."""
+    with tarfile.open(source) as tar, tarfile.open(target, "w", format=tarfile.USTAR_FORMAT) as out:
+        for member in tar.getmembers():
+            data = change(member.name, tar.extractfile(member).read())  # type: ignore[union-attr]
+            if data is not None:
+                member.size = len(data)
+                out.addfile(member, io.BytesIO(data))
+
+
+def test_restore_refuses_a_backup_whose_attachment_is_damaged_or_missing(world, tmp_path):
+    monitor, _, _ = world
+    case_with_photos(monitor, markers("Ad"), tmp_path)
+    out = tmp_path / "m.backup"
+    vault = monitor.open()
+    try:
+        bk.backup(vault, out)
+    finally:
+        vault.close()
+
+    def flip(name: str, data: bytes) -> bytes:
+        return data[:-1] + bytes([data[-1] ^ 1]) if name.startswith("blobs/") else data
+
+    def drop(name: str, data: bytes) -> bytes | None:
+        return None if name.startswith("blobs/") else data
+
+    for damage in (flip, drop):
+        bad = tmp_path / f"{damage.__name__}.backup"
+        _rewrite_backup(out, bad, damage)
+        target = tmp_path / f"r-{damage.__name__}"
+        with pytest.raises(VaultDamaged, match="attachments are damaged or missing"):
+            bk.restore(bad, target, PASSPHRASE)
+        assert not target.exists() and not list(tmp_path.glob(f".{target.name}.creating-*"))
+
+
+def test_restore_refuses_foreign_members_and_reads_the_earlier_format(world, tmp_path):
+    monitor, _, _ = world
+    out = tmp_path / "plain.backup"
+    vault = monitor.open()
+    try:
+        bk.backup(vault, out)  # a vault without attachments: what a v1 backup held
+    finally:
+        vault.close()
+    for name, data in (("blobs/../../evil", b"x"), ("notes.txt", b"x"), ("blobs/ABC", b"x")):
+        bad = tmp_path / "extra.backup"
+        with tarfile.open(out) as tar, tarfile.open(bad, "w", format=tarfile.USTAR_FORMAT) as o:
+            for member in tar.getmembers():
+                o.addfile(member, tar.extractfile(member))
+            extra = tarfile.TarInfo(name)
+            extra.size = len(data)
+            o.addfile(extra, io.BytesIO(data))
+        with pytest.raises(IntakeError, match="not a Field Intake backup"):
+            bk.restore(bad, tmp_path / "x", PASSPHRASE)
+        assert not (tmp_path / "x").exists()
+    v1 = tmp_path / "v1.backup"
+
+    def as_v1(name: str, data: bytes) -> bytes:
+        if name == "intake-backup.json":
+            return data.replace(b"intake-backup-v2", b"intake-backup-v1")
+        return data
+
+    _rewrite_backup(out, v1, as_v1)
+    assert bk.restore(v1, tmp_path / "from-v1", PASSPHRASE) == 0
 
 
 def test_destroy_leaves_nothing_that_opens(world, tmp_path, memory_keyring):

@@ -223,7 +223,8 @@ def test_permissions_folder_0700_files_0600(vault: Vault, vault_dir: Path) -> No
     names = sorted(p.name for p in vault_dir.iterdir())
     assert {"vault.db", "header.json", "lock", "vault.db-wal", "vault.db-shm"} <= set(names)
     for child in vault_dir.iterdir():
-        assert stat.S_IMODE(child.stat().st_mode) == 0o600, child.name
+        wanted = 0o700 if child.is_dir() else 0o600  # blobs/: the attachment files
+        assert stat.S_IMODE(child.stat().st_mode) == wanted, child.name
 
 
 def test_loosened_permissions_tightened_on_open(vault: Vault, vault_dir: Path,
