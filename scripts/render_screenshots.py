@@ -115,7 +115,7 @@ def render_language(app: QApplication, lang: str, folder: Path, settings_path: P
 
     maps = interview.page.findChildren(BodyMapEditor)
     if maps:
-        scroll_to(interview.scroll, maps[0])
+        scroll_to(interview.section_scroll, maps[0])
         shoot(app, window, lang, "5-interview-bodymap")
     interview.close_case()
     screens.show_history(case_id)

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from os import PathLike
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -79,6 +80,13 @@ def _preset(kind: Kind, title: str, text: str) -> tuple[bool, object]:
     return False, None
 
 
+def _preset_path(answer: object) -> Path:
+    """A preset file answer as a Path; a wrongly typed preset is the test's mistake."""
+    if isinstance(answer, str | PathLike):
+        return Path(answer)
+    raise UnexpectedDialog(f"a file dialog's preset answer must be a path, not {answer!r}")
+
+
 def _message(parent: QWidget | None, kind: Kind, title: str, text: str) -> None:
     hit, _ = _preset(kind, title, text)
     if hit:
@@ -137,7 +145,9 @@ def open_files(parent: QWidget | None, title: str, name_filter: str = "",
     if hit:
         if answer is None:
             return []
-        return [Path(p) for p in answer] if isinstance(answer, list | tuple) else [Path(answer)]
+        if isinstance(answer, list | tuple):
+            return [_preset_path(p) for p in answer]
+        return [_preset_path(answer)]
     dialog = _file_dialog(parent, title, places)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
     if name_filter:
@@ -151,7 +161,7 @@ def save_file(parent: QWidget | None, title: str, suggested: str = "",
               places: Sequence[Path] = ()) -> Path | None:  # fmt: skip
     hit, answer = _preset(Kind.SAVE_FILE, title, suggested)
     if hit:
-        return Path(answer) if answer else None
+        return _preset_path(answer) if answer else None
     dialog = _file_dialog(parent, title, places)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     if suggested:
@@ -165,7 +175,7 @@ def save_file(parent: QWidget | None, title: str, suggested: str = "",
 def choose_folder(parent: QWidget | None, title: str, start: Path | None = None) -> Path | None:
     hit, answer = _preset(Kind.FOLDER, title, "")
     if hit:
-        return Path(answer) if answer else None
+        return _preset_path(answer) if answer else None
     dialog = _file_dialog(parent, title)
     dialog.setFileMode(QFileDialog.FileMode.Directory)
     dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)

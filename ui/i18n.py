@@ -11,7 +11,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QObject, QTranslator, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLibraryInfo,
+    QObject,
+    QTranslator,
+    Signal,
+    SignalInstance,
+)
 
 from intake_app.paths import resources_dir
 
@@ -43,19 +50,33 @@ def normalise_language(lang: str | None) -> str:
 QT_TEXTS_NAME = "intakeQtTexts"
 
 
-class Translator(QObject):
-    """The current screen and interview languages; widgets relabel on the change signals."""
-
+class _LanguageSignals(QObject):
     languageChanged = Signal(str)  # screen language
     interviewLanguageChanged = Signal(str)
+
+
+class Translator:
+    """The current screen and interview languages; widgets relabel on the change signals.
+
+    Not itself a QObject: its `tr` (the app's catalogs, with format values) would shadow
+    QObject.tr (Qt's .ts lookup) with another signature, so the signals live in a helper.
+    """
 
     def __init__(
         self, language: str = DEFAULT_LANGUAGE, interview_language: str | None = None
     ) -> None:
-        super().__init__()
+        self._signals = _LanguageSignals()
         self._catalogs = {lang: load_catalog(lang) for lang in LANGUAGES}
         self._language = normalise_language(language)
         self._interview = normalise_language(interview_language or self._language)
+
+    @property
+    def languageChanged(self) -> SignalInstance:
+        return self._signals.languageChanged
+
+    @property
+    def interviewLanguageChanged(self) -> SignalInstance:
+        return self._signals.interviewLanguageChanged
 
     @property
     def language(self) -> str:
@@ -77,18 +98,18 @@ class Translator(QObject):
             self._interview = lang
             self.interviewLanguageChanged.emit(lang)
 
-    def tr(self, key: str, **values: object) -> str:
+    def tr(self, key: str, /, **values: object) -> str:
         """The text for `key` in the screen language (English, then the key, as fallback)."""
         text = self._catalogs[self._language].get(key) or self._catalogs["en"].get(key) or key
         return text.format(**values) if values else text
 
-    def tr_in(self, lang: str, key: str, **values: object) -> str:
+    def tr_in(self, lang: str, key: str, /, **values: object) -> str:
         """The text for `key` in `lang` (used for words inside the interview form)."""
         catalog = self._catalogs.get(lang, self._catalogs["en"])
         text = catalog.get(key) or self._catalogs["en"].get(key) or key
         return text.format(**values) if values else text
 
-    def tr_interview(self, key: str, **values: object) -> str:
+    def tr_interview(self, key: str, /, **values: object) -> str:
         return self.tr_in(self._interview, key, **values)
 
     def pick(self, labels: object, lang: str | None = None) -> str:

@@ -40,14 +40,16 @@ class Session:
         self.vault = vault
         self.protocol = load_protocol("torture-intake")
         self.cases = CaseStore(vault)
+        self.vault_closed = False
 
     @property
     def path(self) -> Path:
         return Path(self.vault.path)
 
     def close(self) -> None:
+        # The store keeps no case content, only the (now closed) vault: screens that might
+        # still refresh check `vault_closed`.
         self.vault.close()
-        self.cases = None
         self.vault_closed = True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QMimeData, QRegularExpression, QStringListModel, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QWheelEvent
@@ -31,7 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 Pick = Callable[[Any], str]  # protocol label {en, ru, kk} -> text in the interview language
-Tr = Callable[[str], str]  # interface key -> text in the screen language
+
+
+class Tr(Protocol):
+    """Interface key (with format values) -> text in the screen language (Translator.tr)."""
+
+    def __call__(self, key: str, /, **values: object) -> str: ...
+
 
 DATE_PATTERN = r"\d{0,4}(-\d{0,2}(-\d{0,2})?)?"
 NUMBER_PATTERN = r"-?\d{0,12}([.,]\d{0,6})?"

@@ -3,6 +3,7 @@ in memory only (a QImage decoded from the vault's blob stream, never a file on d
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class AttachmentEditor(AnswerEditor):
             item.setToolTip(f"SHA-256 {sha}")
             self.list.addItem(item)
             if self._ctx.thumbnail is not None:
-                self._ctx.thumbnail(sha, lambda image, sha=sha: self._set_thumb(sha, image))
+                self._ctx.thumbnail(sha, partial(self._set_thumb, sha))
 
     def _set_thumb(self, sha: str, image: object) -> None:
         if not isinstance(image, QImage) or image.isNull():

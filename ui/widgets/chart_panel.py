@@ -20,8 +20,8 @@ from PySide6.QtCharts import (
     QHorizontalBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMargins, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMargins, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -74,6 +74,50 @@ class PanelData:
             out.append([head[str(i)] for i in range(split)]
                        + [rest[str(i)] for i in range(len(s.values) - split)])
         return out
+
+
+class WrappingHeader(QHeaderView):
+    """A horizontal table header whose labels wrap at word breaks: a section sized to its
+    contents is as wide as its label's longest word, and the header as tall as the most
+    wrapped label. Six Russian or Kazakh failure names on one line each pushed the
+    procedural-failures table into a sideways scroll at 1366 px."""
+
+    WRAP = Qt.TextFlag.TextWordWrap
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter | self.WRAP)
+        self.sectionResized.connect(lambda *_: self.updateGeometry())
+
+    def _label(self, logical: int) -> str:
+        model = self.model()
+        value = model.headerData(logical, self.orientation()) if model is not None else None
+        return str(value) if value is not None else ""
+
+    def sectionSizeFromContents(self, logical: int) -> QSize:
+        size = super().sectionSizeFromContents(logical)
+        text = self._label(logical)
+        if not text:
+            return size
+        font = self.font()
+        font.setBold(True)  # as Qt measures header labels (a highlighted section is bold)
+        metrics = QFontMetrics(font)
+        padding = size.width() - metrics.horizontalAdvance(text)  # margins, sort arrow
+        width = max(metrics.horizontalAdvance(word) for word in text.split()) + padding
+        return QSize(width, size.height() - metrics.height() + self._wrapped_height(
+            metrics, text, max(width, self.sectionSize(logical)) - padding))
+
+    @classmethod
+    def _wrapped_height(cls, metrics: QFontMetrics, text: str, width: int) -> int:
+        flags = int(Qt.AlignmentFlag.AlignCenter) | int(cls.WRAP)
+        return metrics.boundingRect(QRect(0, 0, max(width, 1), 10_000), flags, text).height()
+
+    def sizeHint(self) -> QSize:
+        # Qt's own hint counts one line; the wrapped labels at their current widths need more.
+        hint = super().sizeHint()
+        heights = [self.sectionSizeFromContents(i).height() for i in range(self.count())
+                   if not self.isSectionHidden(i)]  # fmt: skip
+        return QSize(hint.width(), max([hint.height(), *heights]))
 
 
 def _bar_series(data: PanelData, cells: list[list[int | str]],
@@ -140,11 +184,9 @@ class ChartPanel(QWidget):
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setMinimumSize(420, 320)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.table = QTableWidget(self)
+        self.table = counts_table(self)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setMinimumWidth(300)
         self.note = QLabel(self)
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
@@ -180,6 +222,19 @@ class ChartPanel(QWidget):
         self.note.clear()
 
 
+MIN_TABLE_WIDTH = 300
+FIRST_COLUMN_WRAP = 160  # px: category names longer than this wrap in the first column
+
+
+def counts_table(parent: QWidget) -> QTableWidget:
+    """The table beside a chart: no row numbers, header labels that wrap."""
+    table = QTableWidget(parent)
+    table.setHorizontalHeader(WrappingHeader(table))
+    table.verticalHeader().setVisible(False)
+    table.setMinimumWidth(MIN_TABLE_WIDTH)
+    return table
+
+
 def fill_table(table: QTableWidget, data: PanelData, cells: list[list[int | str]]) -> None:
     table.clear()
     table.setColumnCount(1 + len(data.series))
@@ -203,6 +258,17 @@ def fill_table(table: QTableWidget, data: PanelData, cells: list[list[int | str]
         columns_header.setSectionResizeMode(n, QHeaderView.ResizeMode.ResizeToContents)
     table.setWordWrap(True)
     table.resizeRowsToContents()
+    # As wide as its columns need with every label wrapped, so the chart beside it gives way
+    # rather than the table scrolling sideways.
+    # The first column shows short names (months, cities) whole; longer ones wrap.
+    metrics = QFontMetrics(table.font())
+    first = max((min(metrics.horizontalAdvance(name), FIRST_COLUMN_WRAP)
+                 for name in data.categories), default=0) + 12  # fmt: skip
+    needed = sum(max(columns_header.sectionSizeFromContents(c).width(), table.sizeHintForColumn(c))
+                 for c in range(1, table.columnCount()))  # fmt: skip
+    needed += max(first, columns_header.sectionSizeFromContents(0).width())
+    needed += 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+    table.setMinimumWidth(max(MIN_TABLE_WIDTH, needed))
 
 
 def render_png(data: PanelData, *, exact: bool, suppressed_note: str, exact_note: str,
@@ -216,8 +282,7 @@ def render_png(data: PanelData, *, exact: bool, suppressed_note: str, exact_note
     panel.setStyleSheet("QWidget#exportPanel { background: white; }")
     view = QChartView(build_chart(data, cells), panel)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    table = QTableWidget(panel)
-    table.verticalHeader().setVisible(False)
+    table = counts_table(panel)
     fill_table(table, data, cells)
     lines = [context, exact_note if exact else suppressed_note]
     note = QLabel("\n".join(line for line in lines if line), panel)

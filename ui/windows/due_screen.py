@@ -83,7 +83,7 @@ class DueScreen(QWidget):
         self.retranslate()
 
     def refresh(self) -> None:
-        if self._session.cases is None:
+        if self._session.vault_closed:
             return
         today = self._today()
         self.tasks = overview(self._session.cases, today,

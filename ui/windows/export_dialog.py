@@ -39,7 +39,7 @@ from ui import dialogs
 from ui.i18n import Translator
 from ui.session import Session
 from ui.widgets.fingerprint import CardReview, category_text, role_text, safe_text
-from ui.windows.task_dialog import TaskDialog
+from ui.windows.task_dialog import TaskDialog, set_visibility
 from ui.windows.vault_screen import wrapping_label
 from ui.workers import Task, TaskRunner
 
@@ -289,11 +289,8 @@ class ExportDialog(TaskDialog):
             return
         self._pending_card = (paths[0], card)
         self.card_review.show_card(card.name, card.role, card.category, card.fingerprint)
-        for widget in (self.cases_box, self.destination_box):  # first: else the dialog grows
-            widget.hide()
-        self.card_panel.show()
-        self.card_review.compared.setFocus()
         self._update()
+        self.card_review.compared.setFocus()
 
     def use_card(self) -> None:
         if self._pending_card is None or not self.card_review.confirmed:
@@ -312,7 +309,6 @@ class ExportDialog(TaskDialog):
     def _discard_card(self) -> None:
         self._pending_card = None
         self.card_review.clear()
-        self.card_panel.hide()
         self._update()
 
     def choose_destination(self) -> None:
@@ -332,15 +328,22 @@ class ExportDialog(TaskDialog):
         ready = bool(self._checked(self.recipients)) and have_cases and \
             self.destination is not None
         self.export_button.setEnabled(ready and not running and not done)
-        self.export_button.setVisible(not done)
         for widget in (self.recipients_box, self.cases_box, self.destination_box):
             widget.setEnabled(not running and not done)
-            widget.setVisible(not done)  # the result then stands alone under the title
-        # While a card's fingerprint is compared, the later steps wait out of sight: the dialog
-        # then fits a 1366x768 laptop (it needed 820 px) with the fingerprint whole.
-        reviewing = not self.card_panel.isHidden()
-        for widget in (self.cases_box, self.destination_box):
-            widget.setVisible(not done and not reviewing)
+        # Once done, the result stands alone under the title. While a card's fingerprint is
+        # compared, the later steps wait out of sight, so the dialog fits a 1366x768 laptop
+        # with the fingerprint whole. Each widget goes straight to its final state.
+        reviewing = self._pending_card is not None
+        withheld = done and bool(self.export_result and self.export_result.withheld)
+        set_visibility([
+            (self.export_button, not done),
+            (self.recipients_box, not done),
+            (self.card_panel, not done and reviewing),
+            (self.cases_box, not done and not reviewing),
+            (self.destination_box, not done and not reviewing),
+            (self.withheld_caption, withheld),
+            (self.withheld, withheld),
+        ])
         self.case_search.setEnabled(self.chosen_radio.isChecked())
         self.cases.setEnabled(self.chosen_radio.isChecked())
         self.use_card_button.setEnabled(self._pending_card is not None
@@ -381,8 +384,8 @@ class ExportDialog(TaskDialog):
         self.export_result = result
         self.progress.hide()
         self.status.clear()
+        self._update()  # the steps make way before the result is filled in
         self._show_result(result)
-        self._update()
         self.cancel_button.setFocus()
         self.finished_export.emit(result)
 
@@ -403,8 +406,6 @@ class ExportDialog(TaskDialog):
                                         reason=withheld_reason(t, reason), cases=", ".join(
                                             safe_text(p) for p in sorted(pseudonyms))))
             self.withheld.addItem(item)
-        self.withheld.setVisible(bool(result.withheld))
-        self.withheld_caption.setVisible(bool(result.withheld))
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None

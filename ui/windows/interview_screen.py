@@ -125,13 +125,13 @@ class InterviewScreen(QWidget):
         self.sections.setObjectName("sectionList")
         self.sections.setWordWrap(True)
         self.sections.currentRowChanged.connect(self._section_chosen)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setObjectName("sectionScroll")
+        self.section_scroll = QScrollArea(self)
+        self.section_scroll.setWidgetResizable(True)
+        self.section_scroll.setObjectName("sectionScroll")
         self.red_flags = RedFlagPanel(self._t, self._protocol.red_flag_rules, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.sections)
-        splitter.addWidget(self.scroll)
+        splitter.addWidget(self.section_scroll)
         splitter.addWidget(self.red_flags)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -220,7 +220,7 @@ class InterviewScreen(QWidget):
         self.section_id = None
 
     def _drop_page(self) -> None:
-        old = self.scroll.takeWidget()
+        old = self.section_scroll.takeWidget()
         if old is not None:
             old.deleteLater()
         self.page = None
@@ -269,7 +269,7 @@ class InterviewScreen(QWidget):
         for qid, row in self.page.rows.items():
             row.set_value(self.editing.answers.get(qid) if self.editing else None)
             row.changed.connect(self._row_changed)
-        self.scroll.setWidget(self.page)
+        self.section_scroll.setWidget(self.page)
         self._apply_evaluation()
         index = [s.id for s in self._protocol.sections].index(section_id)
         self.sections.blockSignals(True)

@@ -240,7 +240,7 @@ class VaultLifecyclePanel(QWidget):
         self.backup_button.clicked.connect(self.backup)
         self.destroy_button = QPushButton(self)
         self.destroy_button.setObjectName("destroyVault")
-        self.destroy_button.clicked.connect(self.destroy)
+        self.destroy_button.clicked.connect(self.ask_destroy)
         self.status = wrapping_label(self, "backupStatus")
         row = QHBoxLayout()
         row.addWidget(self.backup_button)
@@ -280,7 +280,8 @@ class VaultLifecyclePanel(QWidget):
 
         self._runner.start(work, ok, failed)
 
-    def destroy(self) -> None:
+    # Not `destroy`: that would shadow QWidget.destroy, which Qt's own teardown means.
+    def ask_destroy(self) -> None:
         """Open the destroy dialog (non-blocking); `_destroy` runs when it is accepted."""
         dialog = DestroyDialog(self._t, self._session.vault.identity.name, self)
         dialog.accepted.connect(lambda: self._destroy(dialog.typed_name()))

@@ -109,7 +109,8 @@ class MainWindow(QMainWindow):
 
     # -- actions -----------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(name: str, keys: QKeySequence | None, slot: Callable[[], None]) -> QAction:
+        # A slot's return value is ignored (e.g. QWidget.close's bool).
+        def action(name: str, keys: QKeySequence | None, slot: Callable[[], object]) -> QAction:
             act = QAction(self)
             act.setObjectName(name)
             if keys is not None:

@@ -109,7 +109,7 @@ class SettingsScreen(QWidget):
     def _update_keyring(self) -> None:
         vault = getattr(self._session, "vault", None)
         open_ = vault is not None
-        remembered = bool(open_ and vault.remembered_in_keyring)
+        remembered = vault is not None and bool(vault.remembered_in_keyring)
         self.remember_button.setEnabled(open_ and not remembered)
         self.forget_button.setEnabled(open_ and remembered)
 

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
+
+
+def set_visibility(states: Iterable[tuple[QWidget, bool]]) -> None:
+    """Show and hide widgets of one window, hiding first.
+
+    A window grows as soon as a shown child makes it need more height than it has, and never
+    shrinks back by itself: showing a widget before another one is hidden made the export
+    dialog grow from 720 to 820 px, past a 768-px screen."""
+    states = list(states)
+    for widget, visible in states:
+        if not visible:
+            widget.setVisible(False)
+            # Qt refreshes the ancestors' cached sizes only on a later event; until then a
+            # show below would still count the hidden widget.
+            parent = widget.parentWidget()
+            while parent is not None and not parent.isWindow():
+                parent.updateGeometry()
+                parent = parent.parentWidget()
+    for widget, visible in states:
+        if visible:
+            widget.setVisible(True)
 
 
 class TaskDialog(QDialog):

@@ -69,7 +69,7 @@ class TranscriptionMode(QObject):
         row = page.rows.get(qid) if page is not None else None
         if row is not None:
             row.editor.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.interview.scroll.ensureWidgetVisible(row)
+            self.interview.section_scroll.ensureWidgetVisible(row)
 
     # -- the visit date ----------------------------------------------------------------------
     def date_problem(self) -> str | None:
@@ -128,7 +128,7 @@ class TranscriptionMode(QObject):
                 break
             if self._takes_entry(widget):
                 widget.setFocus(Qt.FocusReason.TabFocusReason)
-                self.interview.scroll.ensureWidgetVisible(widget)
+                self.interview.section_scroll.ensureWidgetVisible(widget)
                 return
             widget = widget.nextInFocusChain()
         self._next_section()
