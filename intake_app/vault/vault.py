@@ -267,6 +267,13 @@ class Vault:
                     raise explained from exc
                 raise
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the writer lock across several `write()` transactions (it is re-entrant),
+        so no other writer comes between them; the work in between should be short."""
+        with self._lock.held():
+            yield
+
     def audit(self, conn: sqlcipher3.Connection, action: str, record: str | None = None) -> None:
         """Append an audit entry (inside the caller's write transaction)."""
         audit_log.append(conn, self.identity.fingerprint, action, record)
