@@ -246,6 +246,35 @@ def test_export_whose_sent_record_fails_takes_the_bundle_back_and_keeps_the_numb
         vault.close()
 
 
+def test_two_exports_at_once_never_ship_two_bundles_with_one_number(world, tmp_path):
+    """A second export (another window) completes while the first is writing: both peeked
+    the same number; the first finds it taken when it reserves, and leaves nothing."""
+    monitor, coordinator = world
+    case_id = new_case(monitor)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(2_000_000))
+    attach(monitor, case_id, big)
+    first, other = tmp_path / "first.intake", tmp_path / "other.intake"
+    ran: list[int] = []
+
+    def progress(done: int, total: int, what: str) -> None:
+        if done > 500_000 and not ran:
+            ran.append(export_bundle(second_window, ["Coordinator"], other).seq)
+
+    vault, second_window = monitor.open(), monitor.open()
+    try:
+        with pytest.raises(IntakeError, match="Another export ran at the same time"):
+            export_bundle(vault, ["Coordinator"], first, progress=progress)
+        sent = vault.conn.execute("SELECT DISTINCT bundle_id FROM sent").fetchall()
+    finally:
+        second_window.close()
+        vault.close()
+    assert ran and not first.exists() and list(tmp_path.glob(f"{TEMP_PREFIX}*")) == []
+    assert len(sent) == 1  # the other export's only
+    assert open_bundle(other, monitor.identity).manifest["seq"] == ran[0]
+    assert import_(coordinator, other).new_revisions == 2
+
+
 def test_import_progress_and_cancel_leave_vault_unchanged(world, tmp_path):
     monitor, coordinator = world
     case_id = new_case(monitor)
