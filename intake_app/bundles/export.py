@@ -2,10 +2,19 @@
 
 The payload (a tar stream led by the signed manifest) is produced lazily and pulled by the
 age encryptor, whose output goes straight into the bundle file: plaintext never touches the
-disk and memory stays flat whatever the attachments weigh. Everything is written under a
-temporary name in the destination folder; the sequence number is reserved, and `sent` and
-the audit log are written, in one transaction only once the file is complete, and only then
-is the file renamed into place.
+disk and memory stays flat whatever the attachments weigh.
+
+Placing the bundle is ordered so that a process killed at any instant (or a power cut) never
+leaves revisions marked `sent` without the bundle that carries them in place, nor a bundle
+in place whose sequence number the vault could hand out again:
+1. the payload is written under a temporary name in the destination folder and fsynced;
+2. one transaction reserves its sequence number and writes the audit entry (a gap, if we
+   die now, is listed by the coordinator; a reused number would be equivocation);
+3. the file is renamed into place and the folder fsynced, so the name is durable;
+4. only then one transaction records the revisions as `sent`.
+Dying between 3 and 4 leaves a bundle the vault does not count as sent: the next export
+carries those revisions again, which import takes as a no-op. The writer lock is held from
+2 to 4, so no other writer comes between the two transactions.
 """
 
 from __future__ import annotations
@@ -218,7 +227,8 @@ def export_bundle(
 
     Carries every revision not yet sent to all of them, or the full histories of
     `case_ids`. On any failure or cancel nothing exists under `out_path` and the vault is
-    unchanged.
+    unchanged, except that a failure after the sequence number was reserved leaves that
+    number used (and audited), never to be reused.
     """
     out_path = Path(out_path)
     if out_path.is_dir():
@@ -245,28 +255,32 @@ def export_bundle(
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise StorageError(f"Cannot write in {folder}: {exc.strerror}.") from None
+    placed = False
     try:
         with os.fdopen(fd, "w+b") as fh:
-            _lock_temp(fh)
+            _lock_temp(fh)  # held until renamed: the stale-file sweep must not take it
             parts = payload_parts(vault.conn, manifest_bytes, manifest_sig, plan, progress, cancel)
             ages = [identity.age_recipient, *(r.age_recipient for r in recipients)]
             payload_sha = seal(fh, identity, ages, manifest, parts, cancel=cancel)
             fh.flush()
             os.fsync(fh.fileno())
             size = fh.tell()
-            check(cancel)
-            _commit(vault, manifest, plan, payload_sha)
-            os.replace(tmp, out_path)
-        fsync_dir(folder)
-    except OSError as exc:
+            check(cancel)  # the last moment a cancel leaves the vault unchanged
+            with vault.exclusive():  # steps 2 to 4 of the module docstring
+                _reserve(vault, manifest, payload_sha)
+                os.replace(tmp, out_path)
+                placed = True
+                fsync_dir(folder)  # the name durable before anything counts as sent
+                _record_sent(vault, manifest, plan)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StorageError(
-            f"Could not write the bundle: {exc.strerror}. Nothing was written."
-        ) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if placed:
+            _withdraw(vault, manifest.bundle_id, out_path)
+        if isinstance(exc, OSError):
+            raise StorageError(
+                f"Could not write the bundle: {exc.strerror}. Nothing was written."
+            ) from None
         raise
     return ExportResult(
         path=out_path, bundle_id=manifest.bundle_id, seq=seq, payload_sha256=payload_sha,
@@ -276,13 +290,20 @@ def export_bundle(
     )  # fmt: skip
 
 
-def _commit(vault: Vault, manifest: mf.Manifest, plan: ExportPlan, payload_sha: str) -> None:
-    """Reserve the sequence number the bundle carries and record what went to whom."""
+def _reserve(vault: Vault, manifest: mf.Manifest, payload_sha: str) -> None:
+    """Reserve the sequence number the sealed bundle carries, and audit it, before the file
+    may appear under its name (the vault commits with synchronous = FULL: durable first)."""
     with vault.write() as conn:
         seq = vault.next_sequence(conn)
         if seq != manifest.seq:
             # Another export took this number meanwhile: never ship two bundles with one.
             raise IntakeError("Another export ran at the same time; nothing was written. Retry.")
+        vault.audit(conn, "bundle.export", f"{manifest.bundle_id}:{payload_sha}")
+
+
+def _record_sent(vault: Vault, manifest: mf.Manifest, plan: ExportPlan) -> None:
+    """Record what went to whom: only once the bundle is durably in place."""
+    with vault.write() as conn:
         now = utc_now()
         conn.executemany(
             "INSERT OR IGNORE INTO sent (revision_id, recipient, bundle_id, sent_at)"
@@ -293,4 +314,20 @@ def _commit(vault: Vault, manifest: mf.Manifest, plan: ExportPlan, payload_sha: 
                 for r in plan.recipients
             ],
         )
-        vault.audit(conn, "bundle.export", f"{manifest.bundle_id}:{payload_sha}")
+
+
+def _withdraw(vault: Vault, bundle_id: str, out_path: Path) -> None:
+    """After a failure once the bundle is in place: remove it, so a failed export leaves
+    nothing under its name, unless the vault did record it as sent (an interrupt can land
+    just after the COMMIT). When unsure, keep it: a bundle not counted as sent is harmless,
+    its revisions go again with the next export. Its number stays used, never reused."""
+    try:
+        recorded = vault.conn.execute(
+            "SELECT 1 FROM sent WHERE bundle_id = ? LIMIT 1", (bundle_id,)
+        ).fetchone()
+    except Exception:  # noqa: BLE001 - the vault cannot tell: keep the bundle
+        return
+    if recorded is None:
+        with contextlib.suppress(OSError):
+            out_path.unlink()
+            fsync_dir(out_path.parent)

@@ -282,9 +282,9 @@ class Vault:
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[sqlcipher3.Connection]:
-        """The writer lock without a transaction: for a copy that SQLite cannot make inside
-        one (VACUUM INTO) and that no write may interleave with. Keep it short: other
-        writers wait."""
+        """The writer lock without a transaction: across several `write()` transactions (the
+        lock is re-entrant) so no other writer comes between them, or for a copy SQLite cannot
+        make inside one (VACUUM INTO). Keep it short: other writers wait."""
         conn = self.conn
         with self._lock.held():
             yield conn

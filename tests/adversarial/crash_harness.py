@@ -118,13 +118,61 @@ def work_export(args: dict[str, Any], log: Log) -> None:
 
     vault = Vault.open(Path(args["vault"]), args["passphrase"])
     log.line("open")
-    result = export_bundle(vault, [args["to"]], Path(args["out"]), case_ids=args["cases"])
+    result = export_bundle(vault, [args["to"]], Path(args["out"]), case_ids=args.get("cases"))
+    log.line("done", result.seq, result.payload_sha256)
+    vault.close()
+
+
+EXPORT_STEPS = ("commit-1", "replace", "fsync_dir", "commit-2")
+
+
+def work_export_step(args: dict[str, Any], log: Log) -> None:
+    """Export, SIGKILLing itself just after one step of placing the bundle (args["die"]):
+    after the n-th vault write transaction commits (`commit-n`), after the rename
+    (`replace`) or after the folder's fsync (`fsync_dir`). The steps themselves run for
+    real; only the moment of death is chosen."""
+    import intake_app.bundles.export as export_module
+    from intake_app.vault import Vault
+
+    point = args["die"]
+
+    def die_at(step: str) -> None:
+        if step == point:
+            log.line("die", step)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    vault = Vault.open(Path(args["vault"]), args["passphrase"])
+    log.line("open")
+    commits = 0
+    write, replace, fsync_dir = Vault.write, os.replace, export_module.fsync_dir
+
+    @contextlib.contextmanager
+    def counted_write(self: Vault) -> Any:
+        nonlocal commits
+        with write(self) as conn:
+            yield conn
+        commits += 1
+        die_at(f"commit-{commits}")
+
+    def replace_then(src: Any, dst: Any) -> None:
+        replace(src, dst)
+        die_at("replace")
+
+    def fsync_dir_then(path: Path) -> None:
+        fsync_dir(path)
+        die_at("fsync_dir")
+
+    # Patched in this forked child only, after the vault is open: what counts is the export.
+    Vault.write = counted_write  # type: ignore[method-assign]
+    os.replace = replace_then
+    export_module.fsync_dir = fsync_dir_then
+    result = export_module.export_bundle(vault, [args["to"]], Path(args["out"]))
     log.line("done", result.seq, result.payload_sha256)
     vault.close()
 
 
 WORKERS = {"save": work_save, "import": work_import, "passwd": work_passwd,
-           "export": work_export}  # fmt: skip
+           "export": work_export, "export_step": work_export_step}  # fmt: skip
 
 
 def _worker(scenario: str, args: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ Each kill point is followed by the checks the list promises:
 - import: all of the bundle or none of it, and importing it again succeeds;
 - passphrase change: the old or the new passphrase opens the vault, audit chain intact;
 - export: nothing under the final name, or a complete bundle whose signature verifies and
-  whose sequence number the vault has reserved; temporary files are cleaned later.
+  whose sequence number the vault has reserved (no two bundles share one); no revision is
+  marked sent to the recipient unless the bundle in place carries it (export_checks.py);
+  temporary files are cleaned later.
 Kill moments are spread evenly over the measured duration of the operation. Points: N
 (INTAKE_CRASH_POINTS or --crash-points, default 200) for saves and passphrase changes, N/4
 (at least 20) for imports and exports, whose every point copies a vault or writes a bundle
@@ -22,11 +24,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bundle_support import PASSPHRASE, attach, attachment_files, export, make_party, new_case, trust
+from bundle_support import (
+    PASSPHRASE,
+    Party,
+    attach,
+    attachment_files,
+    export,
+    make_party,
+    new_case,
+    trust,
+)
 from crash_harness import ForkServer, harness_env, kill_at, read_log
+from export_checks import AfterExport, check_after_export, forget_sent
 
 from intake_app.bundles.importer import import_bundle
-from intake_app.bundles.verify import verify_bundle
 from intake_app.cases.store import CaseStore
 from intake_app.errors import WrongPassphrase
 from intake_app.vault import Vault
@@ -293,32 +304,40 @@ def _check_import(path: Path, bundle: Path, revs: set[str], blobs: set[str], don
 def test_killed_during_export_leaves_no_half_written_bundle(
     tmp_path: Path, crash_points: int, monitor_and_coordinator
 ) -> None:
-    a, c, cases = monitor_and_coordinator
+    """Each point exports everything not yet sent to C (the mode that relies on `sent`),
+    then checks the promise and forgets what went to C, so every point sends it all."""
+    a, c, _ = monitor_and_coordinator
     out_dir = tmp_path / "usb"
     out_dir.mkdir()
     rng = random.Random(17)
-    args = {"vault": str(a.path), "passphrase": PASSPHRASE, "to": "C", "cases": cases}
+    args = {"vault": str(a.path), "passphrase": PASSPHRASE, "to": "C"}
     complete = 0
+    seqs: list[int] = []
     with ForkServer(harness_env()) as server:
         took = server.run_until_done(
             "export",
             {**args, "out": str(out_dir / "first.intake"), "log": str(tmp_path / "calibrate.log")},
         )
+        seqs.append(_checked_export(a, c, out_dir / "first.intake", True).seq)
         points = max(20, crash_points // 4)
         for n, delay in enumerate(spread(rng, points, took * 1.3)):
             out = out_dir / f"bundle-{n}.intake"
             log = tmp_path / f"export-{n}.log"
             kill_at(server, "export", {**args, "out": str(out), "log": str(log)}, delay)
-            done = [w for w in read_log(log) if w[0] == "done"]
-            complete += _check_export(a.path, c.path, out, bool(done))
+            after = _checked_export(a, c, out, bool([w for w in read_log(log) if w[0] == "done"]))
+            if after.seq is not None:
+                complete += 1
+                seqs.append(after.seq)
         # One more export, left to finish, cleans what the killed ones left behind.
         server.run_until_done(
             "export",
             {**args, "out": str(out_dir / "last.intake"), "log": str(tmp_path / "last.log")},
         )
+        seqs.append(_checked_export(a, c, out_dir / "last.intake", True).seq)
     finals = sorted(p.name for p in out_dir.iterdir())
     assert all(name.endswith(".intake") for name in finals), finals
     assert 0 < complete < points + 1
+    assert len(set(seqs)) == len(seqs), "two bundles in place share a sequence number"
     # A surviving bundle is whole: it imports.
     vault = Vault.open(c.path, PASSPHRASE)
     try:
@@ -328,24 +347,18 @@ def test_killed_during_export_leaves_no_half_written_bundle(
         vault.close()
 
 
-def _check_export(a_path: Path, c_path: Path, out: Path, done: bool) -> int:
+def _checked_export(a: Party, c: Party, out: Path, done: bool) -> AfterExport:
+    """The export promise after a kill (export_checks.py): nothing marked sent unless the
+    bundle carrying it is in place and verifies, its number reserved; the database sound."""
     if done:
         assert out.exists(), "export reported done but the bundle is missing"
-    vault = Vault.open(a_path, PASSPHRASE)
+    vault = a.open()
     try:
         assert_database_sound(vault)
-        next_seq = vault.conn.execute(
-            "SELECT next_sequence FROM device_identity WHERE id = 1"
-        ).fetchone()[0]
     finally:
         vault.close()
-    if not out.exists():
-        return 0
-    vault = Vault.open(c_path, PASSPHRASE)
-    try:
-        outer = verify_bundle(vault, out)  # raises BundleRefused on a partial file
-    finally:
-        vault.close()
-    # The number it carries is reserved, so no later bundle can reuse it (equivocation).
-    assert outer.seq < next_seq
-    return 1
+    after = check_after_export(a, c, out)
+    if done:
+        assert after.sent > 0
+    forget_sent(a, c.fingerprint)
+    return after

@@ -31,7 +31,7 @@ from bundle_support import (
 from intake_app.bundles import minisign
 from intake_app.bundles.export import TEMP_PREFIX, default_bundle_name, export_bundle
 from intake_app.bundles.importer import import_bundle
-from intake_app.errors import Cancelled, IntakeError, NotFound, UsageError
+from intake_app.errors import Cancelled, IntakeError, NotFound, StorageError, UsageError
 from intake_app.identity.card import card_of
 from intake_app.progress import CancelToken
 
@@ -212,6 +212,68 @@ def test_cancelled_export_leaves_nothing_and_changes_nothing(world, tmp_path):
     assert seen and not (tmp_path / "b.intake").exists()
     assert list(tmp_path.glob(f"{TEMP_PREFIX}*")) == []
     assert full_dump(monitor) == before
+
+
+def test_export_whose_sent_record_fails_takes_the_bundle_back_and_keeps_the_number_used(
+    world, tmp_path
+):
+    """Recording `sent` fails after the bundle is in place (the disk under the vault full):
+    the bundle is removed again, nothing is marked sent, and its sequence number stays used,
+    so the retry, which carries the same revisions, never ships another bundle under it."""
+    monitor, _ = world
+    new_case(monitor)
+    out = tmp_path / "b.intake"
+    vault = monitor.open()
+    try:
+        seq_before = vault.conn.execute("SELECT next_sequence FROM device_identity").fetchone()[0]
+        # A real SQLite failure, on this connection only, at the one statement that records.
+        vault.conn.execute(
+            "CREATE TEMP TRIGGER sent_full BEFORE INSERT ON main.sent"
+            " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+        with pytest.raises(StorageError, match="disk is full"):
+            export_bundle(vault, ["Coordinator"], out)
+        assert not out.exists() and list(tmp_path.glob(f"{TEMP_PREFIX}*")) == []
+        assert vault.conn.execute("SELECT count(*) FROM sent").fetchone()[0] == 0
+        seq_after = vault.conn.execute("SELECT next_sequence FROM device_identity").fetchone()[0]
+        assert seq_after == seq_before + 1
+        audited = "SELECT count(*) FROM audit WHERE action = 'bundle.export'"
+        assert vault.conn.execute(audited).fetchone()[0] == 1  # the used number is accounted for
+        vault.conn.execute("DROP TRIGGER temp.sent_full")
+        result = export_bundle(vault, ["Coordinator"], out)
+        assert result.seq == seq_after and result.revision_count == 1
+        assert vault.conn.execute("SELECT count(*) FROM sent").fetchone()[0] == 1
+    finally:
+        vault.close()
+
+
+def test_two_exports_at_once_never_ship_two_bundles_with_one_number(world, tmp_path):
+    """A second export (another window) completes while the first is writing: both peeked
+    the same number; the first finds it taken when it reserves, and leaves nothing."""
+    monitor, coordinator = world
+    case_id = new_case(monitor)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(2_000_000))
+    attach(monitor, case_id, big)
+    first, other = tmp_path / "first.intake", tmp_path / "other.intake"
+    ran: list[int] = []
+
+    def progress(done: int, total: int, what: str) -> None:
+        if done > 500_000 and not ran:
+            ran.append(export_bundle(second_window, ["Coordinator"], other).seq)
+
+    vault, second_window = monitor.open(), monitor.open()
+    try:
+        with pytest.raises(IntakeError, match="Another export ran at the same time"):
+            export_bundle(vault, ["Coordinator"], first, progress=progress)
+        sent = vault.conn.execute("SELECT DISTINCT bundle_id FROM sent").fetchall()
+    finally:
+        second_window.close()
+        vault.close()
+    assert ran and not first.exists() and list(tmp_path.glob(f"{TEMP_PREFIX}*")) == []
+    assert len(sent) == 1  # the other export's only
+    assert open_bundle(other, monitor.identity).manifest["seq"] == ran[0]
+    assert import_(coordinator, other).new_revisions == 2
 
 
 def test_import_progress_and_cancel_leave_vault_unchanged(world, tmp_path):
