@@ -6,6 +6,7 @@ material go, and nothing that was read from the vault survives in the GUI.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,20 @@ class Session:
         self.vault = vault
         self.protocol = load_protocol("torture-intake")
         self.cases = CaseStore(vault)
+        self._reading = contextlib.ExitStack()
 
     @property
     def path(self) -> Path:
         return Path(self.vault.path)
 
+    def read_on_this_thread(self) -> None:
+        """Called on the GUI thread: until close(), its reads go to a read-only connection
+        of its own and see only committed work, never a worker's transaction half done
+        (workers write on the vault's writer connection). See Vault.reading."""
+        self._reading.enter_context(self.vault.reading())
+
     def close(self) -> None:
+        self._reading.close()
         self.vault.close()
         self.cases = None
         self.vault_closed = True
