@@ -52,8 +52,11 @@ def case_filter(query: CaseQuery) -> CaseFilter:
 def fetch_page(session: Session, query: CaseQuery, offset: int, limit: int) -> list[CaseRow]:
     """One page of the case list, from the case index only (pseudonyms, never names)."""
     sort = SORT_KEYS.get((query.sort, query.descending), "updated")
-    rows = session.cases.list_page(offset=offset, limit=limit, sort=sort,
-                                   filters=case_filter(query))
+    # Run on a worker: its own read-only connection, so a page never shows another
+    # worker's write half done.
+    with session.vault.reading():
+        rows = session.cases.list_page(offset=offset, limit=limit, sort=sort,
+                                       filters=case_filter(query))
     return [
         CaseRow(id=r.id, pseudonym=r.pseudonym or "", updated_at=r.updated_at,
                 red_flags=tuple(r.red_flags), conflict=r.conflict, city=r.city or "",
@@ -85,16 +88,18 @@ def attach_files(session: Session, paths: list[Path]) -> Work:
 
 def make_thumbnail(session: Session, sha: str) -> Work:
     """Decode a stored image into a small QImage, in memory only (never a file on disk)."""
-    conn = session.vault.conn
+    vault = session.vault
 
     def work(_progress: Progress, cancel: CancelToken) -> QImage | None:
-        info = blobs.blob_info(conn, sha)
-        if info is None or not info.media_type.startswith("image/"):
-            return None
-        if info.size > MAX_THUMBNAIL_SOURCE:
-            return None
-        with contextlib.closing(blobs.open_blob(conn, sha)) as src:
-            data = src.read(MAX_THUMBNAIL_SOURCE + 1)
+        # This worker's own read-only connection (the GUI thread's is for it alone).
+        with vault.reading() as conn:
+            info = blobs.blob_info(conn, sha)
+            if info is None or not info.media_type.startswith("image/"):
+                return None
+            if info.size > MAX_THUMBNAIL_SOURCE:
+                return None
+            with contextlib.closing(blobs.open_blob(conn, sha)) as src:
+                data = src.read(MAX_THUMBNAIL_SOURCE + 1)
         cancel.check()
         image = QImage.fromData(data)
         if image.isNull():

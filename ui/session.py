@@ -6,6 +6,7 @@ material go, and nothing that was read from the vault survives in the GUI.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,22 @@ class Session:
         self.protocol = load_protocol("torture-intake")
         self.cases = CaseStore(vault)
         self.vault_closed = False
+        self._reading = contextlib.ExitStack()
 
     @property
     def path(self) -> Path:
         return Path(self.vault.path)
 
+    def read_on_this_thread(self) -> None:
+        """Called on the GUI thread: until close(), its reads go to a read-only connection
+        of its own and see only committed work, never a worker's transaction half done
+        (workers write on the vault's writer connection). See Vault.reading."""
+        self._reading.enter_context(self.vault.reading())
+
     def close(self) -> None:
         # The store keeps no case content, only the (now closed) vault: screens that might
         # still refresh check `vault_closed`.
+        self._reading.close()
         self.vault.close()
         self.vault_closed = True
 

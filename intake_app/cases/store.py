@@ -247,7 +247,13 @@ class CaseStore:
         """Autosave: overwrite the case's draft (a new case gets its id now); returns it."""
         new = case_id is None
         case_id = case_id or str(uuid.uuid4())
-        with drafts.without_fsync(self.vault.conn), self.vault.write() as conn:
+        # The setting goes on the writer connection, under the lock, so it covers only this
+        # draft's transaction and not another thread's.
+        with (
+            self.vault.holding_writer_lock() as writer,
+            drafts.without_fsync(writer),
+            self.vault.write() as conn,
+        ):
             if not new:
                 _refuse_retracted(conn, case_id)
             existing = None if new else drafts.read_draft(conn, case_id)

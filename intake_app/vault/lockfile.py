@@ -64,6 +64,7 @@ class WriterLock:
         self.wait_seconds = wait_seconds
         self._fd: int | None = None
         self._depth = 0
+        self._owner: int | None = None  # the holding thread's ident, for held_by_this_thread
         self._thread_lock = threading.RLock()
 
     def _open(self) -> int:
@@ -78,6 +79,7 @@ class WriterLock:
         try:
             if self._depth == 0:
                 self._flock_with_deadline()
+                self._owner = threading.get_ident()
             self._depth += 1
         except BaseException:
             self._thread_lock.release()
@@ -93,9 +95,15 @@ class WriterLock:
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            _unlock(self._fd)
+        if self._depth == 0:
+            self._owner = None
+            if self._fd is not None:
+                _unlock(self._fd)
         self._thread_lock.release()
+
+    @property
+    def held_by_this_thread(self) -> bool:
+        return self._owner == threading.get_ident()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -131,3 +139,4 @@ class WriterLock:
                 os.close(self._fd)  # also drops any flock still held
                 self._fd = None
                 self._depth = 0
+                self._owner = None

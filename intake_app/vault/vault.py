@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,7 @@ MIN_PASSPHRASE_LENGTH = 8
 MAX_PASSPHRASE_LENGTH = 1024
 WRONG_PASSPHRASE = "Wrong passphrase."  # noqa: S105 - a message
 LOCKED_MESSAGE = "The vault is locked; unlock it with the passphrase."
+MAX_IDLE_READERS = 2  # the GUI thread's and a read-only worker's, at most, in practice
 NOT_REMEMBERED = "This computer does not remember this vault; enter the passphrase."
 
 
@@ -97,6 +99,10 @@ class Vault:
         self._db_key = bytearray(db_key)
         self._lock = lock
         self._identity: DeviceIdentity | None = identity
+        # Read-only connections: lent per thread by reading(), kept idle for the next one.
+        self._readers: dict[int, sqlcipher3.Connection] = {}
+        self._idle_readers: list[sqlcipher3.Connection] = []
+        self._readers_guard = threading.Lock()
         # Failed unlock attempts since the previous unlock, logged at this one (for the GUI).
         self.failed_unlocks_reported = 0
 
@@ -238,9 +244,65 @@ class Vault:
 
     @property
     def conn(self) -> sqlcipher3.Connection:
+        """The calling thread's connection: inside reading() and outside this thread's own
+        write lock, its read-only connection; otherwise the writer connection."""
+        writer = self._writer()
+        reader = self._readers.get(threading.get_ident())
+        if reader is not None and not self._lock.held_by_this_thread:
+            return reader
+        return writer
+
+    def _writer(self) -> sqlcipher3.Connection:
         if self._conn is None:
             raise VaultLocked(LOCKED_MESSAGE)
         return self._conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlcipher3.Connection]:
+        """Within this, `conn` on the calling thread is a read-only connection of its own
+        (query_only, same key): it reads the last committed state (a WAL snapshot), never
+        another thread's open transaction, and never uses the writer connection at the same
+        time as another thread does. write() on this thread still writes on the writer, and
+        `conn` inside it is the writer. Re-entrant; the connection goes back to a small pool
+        at the end and is closed with the vault. For the GUI thread and read-only workers.
+        """
+        me = threading.get_ident()
+        if me in self._readers:
+            yield self._readers[me]
+            return
+        reader = self._take_reader()
+        with self._readers_guard:
+            self._readers[me] = reader
+        try:
+            yield reader
+        finally:
+            self._give_back_reader(me, reader)
+
+    def _take_reader(self) -> sqlcipher3.Connection:
+        self._writer()  # refuse on a closed vault
+        with self._readers_guard:
+            if self._idle_readers:
+                return self._idle_readers.pop()
+        reader = connect(self.path / DB_NAME, bytes(self._db_key), profile=self.cipher_profile)
+        try:
+            reader.execute("PRAGMA query_only = ON")
+        except sqlcipher3.Error as exc:
+            reader.close()
+            raise sqlite_failure(exc) from exc
+        return reader
+
+    def _give_back_reader(self, thread: int, reader: sqlcipher3.Connection) -> None:
+        with self._readers_guard:
+            if self._readers.get(thread) is reader:
+                del self._readers[thread]
+            # Keep it only while the vault is open and outside a transaction (one left open
+            # would hold a snapshot and stop the checkpoints the WAL scrub relies on).
+            keep = self._conn is not None and not reader.in_transaction
+            if keep and len(self._idle_readers) < MAX_IDLE_READERS:
+                self._idle_readers.append(reader)
+                return
+        with contextlib.suppress(sqlcipher3.Error):
+            reader.close()
 
     @property
     def identity(self) -> DeviceIdentity:
@@ -255,7 +317,7 @@ class Vault:
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlcipher3.Connection]:
         """BEGIN IMMEDIATE under the writer lock; COMMIT on success, ROLLBACK on error."""
-        conn = self.conn
+        conn = self._writer()
         with self._lock.held():
             if conn.in_transaction:
                 raise RuntimeError("vault.write() does not nest")
@@ -285,7 +347,15 @@ class Vault:
         """The writer lock without a transaction: across several `write()` transactions (the
         lock is re-entrant) so no other writer comes between them, or for a copy SQLite cannot
         make inside one (VACUUM INTO). Keep it short: other writers wait."""
-        conn = self.conn
+        conn = self._writer()
+        with self._lock.held():
+            yield conn
+
+    @contextlib.contextmanager
+    def holding_writer_lock(self) -> Iterator[sqlcipher3.Connection]:
+        """The writer lock without a transaction (re-entrant; write() inside is fine), and the
+        writer connection: for its settings, which SQLite lets change only outside one."""
+        conn = self._writer()
         with self._lock.held():
             yield conn
 
@@ -372,11 +442,15 @@ class Vault:
     # ---- closing --------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection and drop the key material this object holds. Idempotent."""
+        """Close the connections and drop the key material this object holds. Idempotent."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlcipher3.Error):
-                conn.close()
+        with self._readers_guard:
+            readers = [*self._readers.values(), *self._idle_readers]
+            self._readers, self._idle_readers = {}, []
+        for each in (*readers, conn):
+            if each is not None:
+                with contextlib.suppress(sqlcipher3.Error):
+                    each.close()
         for i in range(len(self._db_key)):
             self._db_key[i] = 0
         self._db_key = bytearray()

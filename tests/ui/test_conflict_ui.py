@@ -54,11 +54,10 @@ def _row(view, key: str) -> int:  # noqa: ANN001
 
 
 def _resolved(window, qtbot, case_id: str):  # noqa: ANN001, ANN202
-    # Wait for the resolve worker to finish first: while it writes on the vault's one
-    # connection, a read from this thread can see its transaction half done.
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.case_screens.case_view,
-                    timeout=20000)
+    # Read while the resolve worker may still be writing: the GUI thread sees only committed
+    # work (its own read-only connection), so no conflict-free half state shows early.
     qtbot.waitUntil(lambda: not window.session.cases.get(case_id).conflict, timeout=20000)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.case_screens.case_view)
     record = window.session.cases.get(case_id)
     return record, window.session.cases.revision(record.heads[0])
 

@@ -146,13 +146,15 @@ class DashboardScreen(QWidget):
         self._generation += 1
         generation = self._generation
         filters = self.filters()
-        conn = self._session.vault.conn
+        vault = self._session.vault
         rules = [r.id for r in self._session.protocol.red_flag_rules]
         gazetteer = self._gazetteer
 
         def work(progress: Any, cancel: Any) -> dict[str, Any]:
-            return compute_stats(conn, filters, rules=rules, gazetteer=gazetteer,
-                                 progress=progress, cancel=cancel)  # fmt: skip
+            # This worker's own read-only connection (the GUI thread's is for it alone).
+            with vault.reading() as conn:
+                return compute_stats(conn, filters, rules=rules, gazetteer=gazetteer,
+                                     progress=progress, cancel=cancel)  # fmt: skip
 
         def done(stats: dict[str, Any]) -> None:
             if generation == self._generation:

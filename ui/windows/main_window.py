@@ -269,6 +269,12 @@ class MainWindow(QMainWindow):
             dialogs.error(self, title, self.t.tr("error.unexpected"))
 
     def _enter(self, session: Session) -> None:
+        try:
+            session.read_on_this_thread()  # opened on a worker; this is the GUI thread
+        except IntakeError as exc:
+            session.close()
+            self._unlock_failed(exc)
+            return
         self.session = session
         self.panic_locked = False
         self.settings.last_vault_folder = session.path
