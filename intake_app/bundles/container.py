@@ -16,6 +16,7 @@ import secrets
 import shutil
 import struct
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,6 +220,33 @@ def read_container(
                      file_size=size, payload_crc=p_crc)  # fmt: skip
 
 
+class PayloadHashes:
+    """SHA-256 and BLAKE2b-512 of payload.age as it streams past, with BLAKE2b (the slowest)
+    on a helper thread beside the SHA-256 and whatever else the caller does with each chunk:
+    hashlib releases the GIL, so both cores work. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.blake2b = hashlib.blake2b(digest_size=64)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payload-hash")
+
+    def update(self, chunk: bytes, beside: Callable[[], object] | None = None) -> None:
+        """Hash `chunk`; `beside()` runs meanwhile, on this thread."""
+        job = self._pool.submit(self.blake2b.update, chunk)
+        try:
+            self.sha256.update(chunk)
+            if beside is not None:
+                beside()
+        finally:
+            job.result()
+
+    def __enter__(self) -> PayloadHashes:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True)
+
+
 def payload_digests(
     fh: BinaryIO, box: Container, *, cancel: CancelToken | None = None
 ) -> PayloadDigests:
@@ -226,18 +254,17 @@ def payload_digests(
     passes (for a checked `read_container(verify_crc=False)`). BundleRefused on a CRC
     mismatch, so a damaged payload is reported as before."""
     crc = 0
-    sha = hashlib.sha256()
-    blake = hashlib.blake2b(digest_size=64)
-    # BLAKE2b (the slowest of the three) runs beside the others: hashlib releases the GIL.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payload-hash") as pool:
+    with PayloadHashes() as hashes:
         for chunk in iter_range(fh, box.payload_offset, box.payload_size, cancel=cancel):
-            job = pool.submit(blake.update, chunk)
-            crc = zlib.crc32(chunk, crc)
-            sha.update(chunk)
-            job.result()
+
+            def crc_of(chunk: bytes = chunk) -> None:
+                nonlocal crc
+                crc = zlib.crc32(chunk, crc)
+
+            hashes.update(chunk, crc_of)
     if crc != box.payload_crc:
         raise _refuse("its payload is damaged (CRC mismatch)")
-    return PayloadDigests(sha256=sha.hexdigest(), blake2b=blake.digest())
+    return PayloadDigests(sha256=hashes.sha256.hexdigest(), blake2b=hashes.blake2b.digest())
 
 
 def _crc_of_range(fh: BinaryIO, offset: int, size: int, cancel: CancelToken | None) -> int:

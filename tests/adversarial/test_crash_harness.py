@@ -181,9 +181,9 @@ def _check_passwd(path: Path, phrases: list[str], lines: list[list[str]], curren
             assert_database_sound(vault)
         finally:
             vault.close()
-        leftovers = sorted(p.name for p in path.iterdir()
-                           if p.name not in {"vault.db", "vault.db-wal", "vault.db-shm",
-                                             "header.json", "lock", "staging"})  # fmt: skip
+        expected = {"vault.db", "vault.db-wal", "vault.db-shm", "header.json", "lock", "staging",
+                    "blobs"}  # fmt: skip
+        leftovers = sorted(p.name for p in path.iterdir() if p.name not in expected)
         assert leftovers == [], leftovers
         return candidate
     raise AssertionError("neither the old nor the new passphrase opens the vault")

@@ -112,7 +112,7 @@ def test_disk_full_during_save_rolls_back_with_a_message(tmp_path: Path) -> None
     assert out["last_kept"] and out["heads"] == [out["last"]]
     assert out["integrity"] == "ok"
     assert set(out["files"]) <= {"vault.db", "vault.db-wal", "vault.db-shm", "header.json",
-                                 "lock", "staging"}  # fmt: skip
+                                 "lock", "staging", "blobs"}  # fmt: skip
 
 
 @pytest.fixture
