@@ -1,8 +1,9 @@
 """The packaged application (dist/field-intake/), run the way a monitor runs it.
 
-A build takes minutes, so these tests run only with INTAKE_TEST_PACKAGING=1. They reuse
-dist/ when it was built from a commit whose packaged files (intake_app, ui, resources,
-packaging, pyproject.toml) equal HEAD's, and run packaging/build otherwise.
+A build takes minutes, so these tests run only with INTAKE_TEST_PACKAGING=1 (`./dev test` sets
+it). They reuse dist/ when it was built from a commit whose packaged files (intake_app, ui,
+resources, packaging, pyproject.toml) equal HEAD's, and run packaging/build otherwise: once per
+checkout, whichever test worker gets there first (a lock in dist/).
 
 Every run of the launcher gets a clean environment, like `env -i`: PATH=/usr/bin:/bin, an empty
 HOME, no INTAKE_VAULT, no virtual environment, no PYTHONPATH. Real Argon2 parameters: the fast
@@ -11,6 +12,7 @@ test KDF is deliberately not set, so the vault the package creates is a producti
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -33,9 +35,6 @@ PASSPHRASE = "correct horse battery staple — қазақ"
 
 pytestmark = [
     pytest.mark.slow,
-    # One build for the module: under xdist every test here runs in the same worker
-    # (./dev test passes --dist loadgroup), or two workers would build into dist/ at once.
-    pytest.mark.xdist_group("packaging"),
     pytest.mark.skipif(
         os.environ.get("INTAKE_TEST_PACKAGING") != "1",
         reason="builds the package (minutes); set INTAKE_TEST_PACKAGING=1",
@@ -63,13 +62,21 @@ def _is_fresh() -> bool:
 
 
 @pytest.fixture(scope="module")
-def launcher() -> Path:
-    if not _is_fresh():
-        subprocess.run([str(ROOT / "packaging" / "build")], cwd=ROOT, check=True, timeout=1800,
-                       env={k: v for k, v in os.environ.items()
-                            if not k.startswith("MINISIGN_")})
-    assert LAUNCHER.is_file() and os.access(LAUNCHER, os.X_OK)
-    return LAUNCHER
+def launcher() -> Iterator[Path]:
+    # Whoever holds the lock exclusively checks and builds; the others wait, then find dist/
+    # fresh. It is held shared while the tests read dist/, so a second test run of this
+    # checkout cannot rebuild it under them. (xdist's xdist_group marker, which was to keep
+    # these tests in one worker, does nothing with pytest >= 9.2: two workers each built.)
+    DIST.mkdir(exist_ok=True)
+    with open(DIST / ".packaging-tests.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _is_fresh():
+            subprocess.run([str(ROOT / "packaging" / "build")], cwd=ROOT, check=True,
+                           timeout=1800, env={k: v for k, v in os.environ.items()
+                                              if not k.startswith("MINISIGN_")})
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        assert LAUNCHER.is_file() and os.access(LAUNCHER, os.X_OK)
+        yield LAUNCHER
 
 
 @pytest.fixture()
