@@ -41,7 +41,7 @@ _VERSION_MADE_BY = (3 << 8) | 20  # Unix, 2.0: fixed so the file never says wher
 _DOS_TIME = 0  # 00:00:00
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _EXTERNAL_ATTR = (0o100600 << 16) & 0xFFFFFFFF
-_COPY_CHUNK = 1024 * 1024
+COPY_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def write_container(
     remaining = payload_size
     while remaining:
         check(cancel)
-        chunk = payload.read(min(_COPY_CHUNK, remaining))
+        chunk = payload.read(min(COPY_CHUNK, remaining))
         if not chunk:
             raise ValueError("the payload ended before its announced size")
         crc = zlib.crc32(chunk, crc)
@@ -309,7 +309,7 @@ class RangeReader:
         return self
 
     def __next__(self) -> bytes:
-        chunk = self.read(_COPY_CHUNK)
+        chunk = self.read(COPY_CHUNK)
         if not chunk:
             raise StopIteration
         return chunk
@@ -334,7 +334,7 @@ def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None 
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with src, os.fdopen(fd, "wb") as dst:
             copied = 0
-            while chunk := src.read(_COPY_CHUNK):
+            while chunk := src.read(COPY_CHUNK):
                 check(cancel)
                 copied += len(chunk)
                 if copied > MAX_BUNDLE_BYTES:
@@ -352,7 +352,7 @@ def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None 
 
 def copy_range(fh: BinaryIO, offset: int, size: int, out: BinaryIO) -> None:
     """Copy one byte range to `out` (e.g. to extract payload.age for the age tool)."""
-    shutil.copyfileobj(RangeReader(fh, offset, size), out, _COPY_CHUNK)
+    shutil.copyfileobj(RangeReader(fh, offset, size), out, COPY_CHUNK)
 
 
 class ContainerWriter:

@@ -169,17 +169,31 @@ class _HashedOutput:
         self._writer = writer
         self.hashes = hashes
         self.error: BaseException | None = None
+        # pyrage hands over small pieces; hashing and writing them one by one cost more in
+        # hand-offs to the hashing thread than the hashing itself.
+        self._pending = bytearray()
 
     def write(self, chunk: bytes) -> int:
+        self._pending += chunk
+        if len(self._pending) >= container.COPY_CHUNK:
+            self._emit()
+        return len(chunk)
+
+    def _emit(self) -> None:
+        block, self._pending = bytes(self._pending), bytearray()
         try:
-            self.hashes.update(chunk, lambda: self._writer.write(chunk))
+            self.hashes.update(block, lambda: self._writer.write(block))
         except BaseException as exc:
             self.error = exc  # pyrage wraps it; re-raised as it was (disk full, too large)
             raise
-        return len(chunk)
 
     def flush(self) -> None:
-        return None
+        return None  # pyrage may flush at any time; pieces are gathered regardless
+
+    def finish(self) -> None:
+        """Hash and write what is pending, once the encryption has ended."""
+        if self._pending:
+            self._emit()
 
 
 def seal(
@@ -206,6 +220,7 @@ def seal(
                     check(cancel)
                     encryptor.write(part)
                 encryptor.close()
+            output.finish()
         except pyrage.EncryptError as exc:
             if output.error is not None:
                 raise output.error from None
