@@ -182,17 +182,9 @@ class ExportDialog(TaskDialog):
         self.withheld.setObjectName("exportWithheld")
         self.withheld.setWordWrap(True)
         self.withheld.hide()
-        self.export_button = QPushButton(self)
-        self.export_button.setObjectName("startExport")
-        self.export_button.setDefault(True)
-        self.export_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton(self)
-        self.cancel_button.setObjectName("cancelExport")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.cancel_button)
+        self.export_button, self.cancel_button, buttons = self._action_buttons(
+            "startExport", "cancelExport", self.start
+        )
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)

@@ -152,18 +152,10 @@ class ImportDialog(TaskDialog):
         box.addLayout(result_buttons)
         self.result_box.hide()
 
-        self.import_button = QPushButton(self)
-        self.import_button.setObjectName("startImport")
-        self.import_button.setDefault(True)
+        self.import_button, self.close_button, buttons = self._action_buttons(
+            "startImport", "closeImport", self.start_import
+        )
         self.import_button.setEnabled(False)
-        self.import_button.clicked.connect(self.start_import)
-        self.close_button = QPushButton(self)
-        self.close_button.setObjectName("closeImport")
-        self.close_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.import_button)
-        buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
         layout.addWidget(self._drop_hint)

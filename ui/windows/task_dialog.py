@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 
 def set_visibility(states: Iterable[tuple[QWidget, bool]]) -> None:
@@ -42,6 +42,24 @@ class TaskDialog(QDialog):
     status: Any
     _t: Any
     _gone: bool
+
+    def _action_buttons(
+        self, start_name: str, close_name: str, on_start: Callable[[], object]
+    ) -> tuple[QPushButton, QPushButton, QHBoxLayout]:
+        """The start (default) and cancel/close buttons, right-aligned in a row; the close
+        button rejects (so a running task is cancelled first)."""
+        start = QPushButton(self)
+        start.setObjectName(start_name)
+        start.setDefault(True)
+        start.clicked.connect(on_start)
+        close = QPushButton(self)
+        close.setObjectName(close_name)
+        close.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(start)
+        row.addWidget(close)
+        return start, close, row
 
     def reject(self) -> None:
         """Cancel, Escape and the close box: stop running work first, then close."""
