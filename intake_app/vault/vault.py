@@ -27,7 +27,7 @@ from intake_app.errors import (
 )
 from intake_app.identity.keys import DeviceIdentity
 from intake_app.vault import audit as audit_log
-from intake_app.vault import blobfiles, keyring_slot
+from intake_app.vault import blobfiles, keyring_slot, threads
 from intake_app.vault.cipher import LEGACY, CipherProfile
 from intake_app.vault.db import DB_NAME, connect, explain_database_error, sqlite_failure
 from intake_app.vault.device import load_identity
@@ -244,13 +244,19 @@ class Vault:
 
     @property
     def conn(self) -> sqlcipher3.Connection:
-        """The calling thread's connection: inside reading() and outside this thread's own
-        write lock, its read-only connection; otherwise the writer connection."""
+        """The calling thread's connection: inside reading() or threads.reading_apart() and
+        outside this thread's own write lock, its read-only connection; otherwise the
+        writer connection."""
         writer = self._writer()
+        if self._lock.held_by_this_thread:
+            return writer
         reader = self._readers.get(threading.get_ident())
-        if reader is not None and not self._lock.held_by_this_thread:
+        if reader is not None:
             return reader
-        return writer
+        apart = threads.scope()
+        if apart is None:
+            return writer
+        return apart.enter_context(self.reading())  # given back when the scope ends
 
     def _writer(self) -> sqlcipher3.Connection:
         if self._conn is None:

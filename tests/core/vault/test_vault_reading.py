@@ -18,6 +18,7 @@ from bundle_support import SHARE_NAMED
 from intake_app.cases.store import CaseStore
 from intake_app.errors import VaultLocked
 from intake_app.vault import Vault
+from intake_app.vault.threads import reading_apart
 
 WAIT = 30  # seconds; only a bound for a broken test, never a measurement
 
@@ -165,3 +166,115 @@ def test_close_closes_the_readers_and_refuses_reads(vault: Vault) -> None:
             reader.execute("SELECT 1")
     with pytest.raises(VaultLocked), vault.reading():
         pass
+
+
+def _on_a_thread(run: Callable[[], Any]) -> Any:
+    """`run()` on a fresh thread (as a worker would); its result, or its error re-raised."""
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            out.append(run())
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def test_a_thread_reading_apart_never_sees_another_threads_write_half_done(
+    vault: Vault,
+) -> None:
+    """The writing worker's gap: it wrote and committed, then reads outside write() while
+    another thread's transaction is open. Without reading_apart its read went to the writer
+    connection (the very one that transaction is open on) and counted the half-done row."""
+    before = _audit_count(vault.conn)
+    held, read = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with vault.write() as conn:
+            vault.audit(conn, "test.half_done")
+            held.set()
+            assert read.wait(WAIT)
+
+    holder = threading.Thread(target=hold)
+
+    def worker() -> tuple[int, int, bool, bool]:
+        with reading_apart():
+            with vault.write() as conn:
+                vault.audit(conn, "test.own_write")
+                writer = conn
+            holder.start()  # another thread now opens its transaction on the writer
+            assert held.wait(WAIT)
+            seen = _audit_count(vault.conn)
+            on_writer = vault.conn is writer
+            read.set()
+            with vault.write() as conn:  # waits for the other writer, then writes as before
+                vault.audit(conn, "test.own_write_again")
+                inside = _audit_count(vault.conn)  # inside its write it reads its own work
+                own = vault.conn is conn
+            return seen, inside, on_writer, own
+
+    seen, inside, on_writer, own = _on_a_thread(worker)
+    holder.join(WAIT)
+    assert seen == before + 1  # its own commit, not the other thread's open transaction
+    assert not on_writer
+    assert inside == before + 3 and own
+    assert _audit_count(vault.conn) == before + 3
+
+
+def test_reading_apart_lends_a_reader_only_while_it_lasts(vault: Vault) -> None:
+    def worker() -> tuple[Any, bool, bool, bool, bool]:
+        with reading_apart():
+            reader = vault.conn
+            with reading_apart(), vault.reading() as explicit:  # both re-entrant
+                same = vault.conn is reader and explicit is reader
+            still = vault.conn is reader
+            refused = False
+            try:
+                reader.execute("CREATE TABLE intruder (x)")
+            except sqlcipher3.OperationalError:
+                refused = True
+            with vault.exclusive() as writer:  # holding the lock: the writer, for settings
+                locked = vault.conn is writer and writer is not reader
+        return reader, same and still, refused, locked, vault.conn is not reader
+
+    reader, same, refused, locked, given_back = _on_a_thread(worker)
+    assert same and refused and locked and given_back
+    with vault.reading() as again:  # the lent reader went back to the pool
+        assert again is reader
+
+
+def test_a_vault_closed_inside_reading_apart_refuses_reads(vault: Vault) -> None:
+    def worker() -> bool:
+        with reading_apart():
+            reader = vault.conn
+            vault.close()
+            try:
+                vault.conn  # noqa: B018
+            except VaultLocked:
+                pass
+            else:
+                return False
+            try:
+                reader.execute("SELECT 1")
+            except sqlcipher3.ProgrammingError:
+                return True
+            return False
+
+    assert _on_a_thread(worker)
+
+
+def test_threads_outside_reading_apart_keep_the_writer(vault: Vault) -> None:
+    def worker() -> bool:
+        first = vault.conn
+        with vault.write() as conn:
+            return first is conn
+
+    assert _on_a_thread(worker)
