@@ -1,8 +1,8 @@
 """The GUI's calls into the case store, shaped for the screens and for workers.
 
 Functions returning `Work` run on a worker thread (TaskRunner); the others are quick reads.
-The vault's connection is shared across threads (it is opened with check_same_thread off);
-its writer lock serialises writes.
+A task's plain reads go to a read-only connection of its own (TaskRunner runs each inside
+`reading_apart()`); its `vault.write()` blocks share the one writer, serialised by its lock.
 """
 
 from __future__ import annotations

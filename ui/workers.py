@@ -3,6 +3,10 @@
 The core takes a `progress` callback and a `CancelToken` and knows nothing of threads; a
 `Task` wraps one core call, emits `progressed` while it runs and exactly one of `succeeded`
 or `failed` at the end. Workers never touch widgets.
+
+Every task runs inside `reading_apart()`: its plain reads go to a read-only connection of its
+own and its `vault.write()` blocks to the writer under the lock, so no worker ever reads on
+the writer connection while another thread's transaction is open there.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from intake_app.progress import CancelToken, Progress
+from intake_app.vault.threads import reading_apart
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,8 @@ class Task(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            result = self._work(self._report, self.cancel_token)
+            with reading_apart():
+                result = self._work(self._report, self.cancel_token)
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread to show
             log.info("task failed: %s", type(exc).__name__)
             self.failed.emit(exc)
