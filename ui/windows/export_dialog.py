@@ -39,6 +39,7 @@ from ui import dialogs
 from ui.i18n import Translator
 from ui.session import Session
 from ui.widgets.fingerprint import CardReview, category_text, role_text, safe_text
+from ui.widgets.short_list import ShortList
 from ui.windows.task_dialog import TaskDialog, set_visibility
 from ui.windows.vault_screen import wrapping_label
 from ui.workers import Task, TaskRunner
@@ -109,7 +110,8 @@ class ExportDialog(TaskDialog):
     def _build(self) -> None:
         self._title = wrapping_label(self, "screenTitle")
         self.recipients_box = QGroupBox(self)
-        self.recipients = QListWidget(self.recipients_box)
+        # Three contacts (two lines each) and six cases in view; both grow with the window.
+        self.recipients = ShortList(6, self.recipients_box)
         self.recipients.setObjectName("exportRecipients")
         self.recipients.itemChanged.connect(lambda _i: self._update())
         self.load_card_button = QPushButton(self.recipients_box)
@@ -149,7 +151,7 @@ class ExportDialog(TaskDialog):
         self.case_search.setClearButtonEnabled(True)
         self.case_search.returnPressed.connect(
             lambda: self._load_cases(self.case_search.text(), self.chosen_cases()))
-        self.cases = QListWidget(self.cases_box)
+        self.cases = ShortList(6, self.cases_box)
         self.cases.setObjectName("exportCases")
         self.cases.itemChanged.connect(lambda _i: self._update())
         box = QVBoxLayout(self.cases_box)
