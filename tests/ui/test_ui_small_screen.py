@@ -1,5 +1,6 @@
 """Windows that must fit a 1366x768 laptop in every language (docs/SCREENS.md): the export
-dialog through a card review and its result; the dashboard's procedural-failures table."""
+dialog through a card review and its result, and its preferred height; the dashboard's
+procedural-failures table and the chart legend beside it."""
 
 from __future__ import annotations
 
@@ -138,3 +139,51 @@ def test_procedural_failures_table_fits_beside_its_chart_with_every_label_whole(
                                      label).height()  # fmt: skip
         assert header.height() >= lines, label
     assert panel.view.width() >= panel.view.minimumWidth()  # the chart still has its room
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_export_dialog_prefers_a_height_that_fits_the_screen(
+        language, make_window, qtbot, monkeypatch, tmp_path: Path) -> None:  # fmt: skip
+    monitor = make_party(tmp_path, "Aigerim Monitor", "monitor")
+    coordinator = make_party(tmp_path, "Coordinator", "coordinator")
+    trust(monitor, coordinator)
+    new_case(monitor, {"victim.pseudonym": "Sent-1"})
+    window = open_window(make_window, monitor, qtbot, monkeypatch, language=language)
+    window.export_action.trigger()
+    dialog = last_dialog(window)
+    qtbot.waitExposed(dialog)
+    assert dialog.cases_box.isVisible() and not dialog.card_panel.isVisible()
+    # Preferred, not only minimum: at its preferred height nothing is squeezed (it was 831 px
+    # before a card was loaded, so Qt squeezed the lists to fit 720).
+    assert dialog.sizeHint().height() <= USABLE_HEIGHT
+    assert needed_height(dialog, preferred=True) <= USABLE_HEIGHT
+    for listed in (dialog.recipients, dialog.cases):  # each list has at least its room
+        assert listed.height() >= listed.sizeHint().height()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_procedural_failures_legend_shows_every_name_whole(
+        language, make_window, vault_dir: Path, qtbot) -> None:  # fmt: skip
+    window, dashboard = open_dashboard(make_window, vault_dir, qtbot, language)
+    panel = dashboard.panels["failures"]
+    dashboard.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.legend.isVisible())
+    assert window.size().toTuple() == (LAPTOP_WIDTH, LAPTOP_HEIGHT)
+    # QtCharts' own legend elided the longest names ("Психол.-психиатр. сараптама ж…").
+    assert not panel.view.chart().legend().isVisible()
+    series = panel.data.series
+    assert [label.text() for label in panel.legend.labels] == [s.name for s in series]
+    for label, s in zip(panel.legend.labels, series, strict=True):
+        assert label.toolTip() == s.tooltip  # the long name, as in the table's header
+        # Whole: no word wider than its label, and tall enough for every wrapped line.
+        metrics = QFontMetrics(label.font())
+        longest = max(metrics.horizontalAdvance(word) for word in label.text().split())
+        assert label.contentsRect().width() >= longest, label.text()
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+        assert panel.legend.rect().contains(label.geometry()), label.text()
+    assert panel.table.horizontalScrollBar().maximum() == 0  # the table's fix still holds
+    assert panel.view.height() >= panel.view.minimumHeight()
+    # The legend is as tall as its names at its width: no more (a label's height at its
+    # narrowest is no measure), no less.
+    legend = panel.legend
+    assert legend.height() == legend.heightForWidth(legend.width())

@@ -1,4 +1,5 @@
-"""One dashboard panel: a bar chart (QtCharts) with the same numbers in a table beside it.
+"""One dashboard panel: a bar chart (QtCharts) with its legend under it and the same numbers
+in a table beside it.
 
 The panel on screen shows exact counts. `render_png` draws a fresh copy for export: counts
 leave the vault there, so unless exact export is chosen, cells below 5 become "<5" in the
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from intake_app.reports.stats_csv import SUPPRESSED, suppress_table
 from intake_app.reports.text_safety import visible
+from ui.widgets.chart_legend import ChartLegend, LegendEntry
 
 # Calm, distinguishable colours (colour-blind safe, Okabe-Ito order).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7f7f7f")
@@ -138,11 +140,8 @@ def build_chart(data: PanelData, cells: list[list[int | str]]) -> QChart:
     chart.setTitle(data.title)
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(4, 4, 4, 4))
-    chart.legend().setVisible(len(data.series) > 1)
-    # Many series: a column of legend entries at the right keeps every name whole.
-    many = len(data.series) > 2
-    side = Qt.AlignmentFlag.AlignRight if many else Qt.AlignmentFlag.AlignBottom
-    chart.legend().setAlignment(side)
+    # The legend is a ChartLegend under the chart: QtCharts' own elides long names.
+    chart.legend().setVisible(False)
     names = list(data.categories)
     # Category names under upright bars get cut to "Кәмелетке т…" when long (Kazakh and
     # Russian labels): lying bars give each name the whole left margin instead.
@@ -174,8 +173,23 @@ def build_chart(data: PanelData, cells: list[list[int | str]]) -> QChart:
     return chart
 
 
+def legend_entries(data: PanelData) -> list[LegendEntry]:
+    """The series' names in their bars' colours, the long name as tooltip."""
+    return [LegendEntry(s.name, PALETTE[number % len(PALETTE)], s.tooltip)
+            for number, s in enumerate(data.series)]
+
+
+def chart_column(view: QChartView, legend: ChartLegend) -> QVBoxLayout:
+    """The chart with its legend under it: every name whole at the chart's width."""
+    column = QVBoxLayout()
+    column.setSpacing(2)
+    column.addWidget(view, 1)
+    column.addWidget(legend)
+    return column
+
+
 class ChartPanel(QWidget):
-    """A chart and its table side by side; `show_data` replaces both."""
+    """A chart, its legend under it, and its table beside it; `show_data` replaces all."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,8 +205,9 @@ class ChartPanel(QWidget):
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.legend = ChartLegend(self)
         row = QHBoxLayout()
-        row.addWidget(self.view, 3)
+        row.addLayout(chart_column(self.view, self.legend), 3)
         row.addWidget(self.table, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -206,6 +221,7 @@ class ChartPanel(QWidget):
         self.view.setChart(build_chart(data, exact))
         if old is not None:
             old.deleteLater()
+        self.legend.set_entries(legend_entries(data))
         fill_table(self.table, data, exact)
         self.note.setText(data.note)
         self.note.setVisible(bool(data.note))
@@ -219,6 +235,7 @@ class ChartPanel(QWidget):
         self.view.setChart(QChart())
         if old is not None:
             old.deleteLater()
+        self.legend.set_entries([])
         self.note.clear()
 
 
@@ -282,6 +299,8 @@ def render_png(data: PanelData, *, exact: bool, suppressed_note: str, exact_note
     panel.setStyleSheet("QWidget#exportPanel { background: white; }")
     view = QChartView(build_chart(data, cells), panel)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    legend = ChartLegend(panel)
+    legend.set_entries(legend_entries(data))
     table = counts_table(panel)
     fill_table(table, data, cells)
     lines = [context, exact_note if exact else suppressed_note]
@@ -289,7 +308,7 @@ def render_png(data: PanelData, *, exact: bool, suppressed_note: str, exact_note
     note.setWordWrap(True)
     note.setTextFormat(Qt.TextFormat.PlainText)
     row = QHBoxLayout()
-    row.addWidget(view, 3)
+    row.addLayout(chart_column(view, legend), 3)
     row.addWidget(table, 2)
     layout = QVBoxLayout(panel)
     layout.addLayout(row, 1)
