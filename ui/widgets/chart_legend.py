@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 from intake_app.reports.text_safety import visible
 
 MAX_COLUMNS = 3
+ENTRY_GAP = 12  # px after each name
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class ChartLegend(QWidget):
         # Wrapped at word breaks, never inside a word. A wrapping label's own minimum height
         # is its height at that narrowest width (three lines for "FME not done"); one line
         # lets the layout size it by its height at the width it actually has.
-        label.setMinimumSize(longest, metrics.height())
+        label.setContentsMargins(0, 0, ENTRY_GAP, 0)  # apart from the next entry's swatch
+        label.setMinimumSize(longest + ENTRY_GAP, metrics.height())
         if entry.tooltip:
             label.setToolTip(entry.tooltip)
             swatch.setToolTip(entry.tooltip)
