@@ -181,3 +181,37 @@ def test_attachments_of_earlier_versions_in_blob_chunks_still_read_and_erase(
     with vault.write() as conn:
         delete_blob(conn, sha)
     assert vault.conn.execute("SELECT count(*) FROM blob_chunks").fetchone()[0] == 0
+
+
+def test_a_vault_from_before_sealed_files_upgrades_and_keeps_its_attachments(
+    vault: Vault,
+) -> None:
+    old = _content(CHUNK_SIZE + 3)
+    old_sha = hashlib.sha256(old).hexdigest()
+    with vault.write() as conn:  # back to schema 4: no file columns, no blobs/ folder
+        conn.execute("DROP INDEX blobs_file_id")
+        conn.execute("ALTER TABLE blobs DROP COLUMN file_key")
+        conn.execute("ALTER TABLE blobs DROP COLUMN file_id")
+        conn.execute("PRAGMA user_version = 4")
+        conn.execute(
+            "INSERT INTO blobs (sha256, blob_id, size, media_type, created_at)"
+            " VALUES (?, 1, ?, 'application/octet-stream', '2026-01-01T00:00:00Z')",
+            (old_sha, len(old)),
+        )
+        for seq in range(2):
+            conn.execute(
+                "INSERT INTO blob_chunks (blob_id, seq, data) VALUES (1, ?, ?)",
+                (seq, old[seq * CHUNK_SIZE : (seq + 1) * CHUNK_SIZE]),
+            )
+    path = vault.path
+    vault.close()
+    (path / blobfiles.BLOB_DIR).rmdir()
+    upgraded = Vault.open(path, PASSPHRASE)  # runs migration 0005
+    try:
+        assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] >= 5
+        assert _read(upgraded, old_sha) == old
+        new = os.urandom(5000)
+        sha = _put(upgraded, new)
+        assert _read(upgraded, sha) == new and len(_files(upgraded)) == 1
+    finally:
+        upgraded.close()
