@@ -107,6 +107,10 @@ def _parse_yaml(content: bytes) -> Any:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml 0.2.6+ stops at 1,000 levels itself
+            raise ProtocolError(
+                f"Protocol file is nested deeper than {MAX_YAML_DEPTH} levels."
+            ) from None
         raise ProtocolError(
             f"Protocol file is not valid YAML (line {_line(exc.problem_mark)})."
         ) from None
