@@ -76,18 +76,21 @@ class _Gather:
 
     def __init__(self, channel: _Channel) -> None:
         self._channel = channel
-        self._buf = bytearray()
+        self._pieces: list[bytes] = []
+        self._size = 0
 
     def write(self, data: bytes) -> int:
-        self._buf += data
-        if len(self._buf) >= BLOCK:
+        self._pieces.append(data)  # pyrage hands over a new bytes object per piece
+        self._size += len(data)
+        if self._size >= BLOCK:
             self.flush()
         return len(data)
 
     def flush(self) -> None:
-        if self._buf:
-            self._channel.put(bytes(self._buf))
-            self._buf.clear()
+        if self._pieces:
+            self._channel.put(b"".join(self._pieces))  # one copy, not two
+            self._pieces.clear()
+            self._size = 0
 
 
 class DecryptedBlocks:

@@ -117,7 +117,7 @@ class ImportSession:
             )
         self._current = _Member(entry, name, sink)
 
-    def data(self, chunk: bytes) -> None:
+    def data(self, chunk: memoryview) -> None:
         member = self._current
         assert member is not None
         member.digest.update(chunk)

@@ -223,7 +223,8 @@ class PayloadConsumer(Protocol):
     """Receives members in order as the payload streams."""
 
     def begin(self, name: str, size: int) -> None: ...
-    def data(self, chunk: bytes) -> None: ...
+    def data(self, chunk: memoryview) -> None:
+        """The member's next bytes: a view valid during the call only (copy what you keep)."""
     def end(self) -> None: ...
 
 
@@ -267,7 +268,7 @@ class PayloadParser:
         if self._state == "data":
             n = min(self._remaining, len(view))
             if n:
-                self._consumer.data(bytes(view[:n]))
+                self._consumer.data(view[:n])
                 self._remaining -= n
             if self._remaining == 0:
                 self._consumer.end()

@@ -442,7 +442,7 @@ class DiscardedBlob(BlobSink):
         self._declared = size
         self._received = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         self._received += len(data)
         return len(data)
 

@@ -133,7 +133,7 @@ class SealedWriter:
             self.discard()
             raise _storage_error(exc) from exc
 
-    def write_chunk(self, chunk: bytes) -> None:
+    def write_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
         """Seal and append one chunk: CHUNK_SIZE bytes, except the file's last chunk."""
         if not chunk:
             return

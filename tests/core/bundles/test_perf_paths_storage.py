@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake_app.cases.attachments import BlobSink, export_blob, put_blob
+from intake_app.cases.attachments import CHUNK_SIZE, BlobSink, export_blob, put_blob
 from intake_app.errors import VaultDamaged
 from intake_app.lifecycle.backup import backup, restore
 from intake_app.vault import Vault, cipher, folder
@@ -141,3 +141,31 @@ def test_caller_hashed_sink_takes_the_checked_hash_and_refuses_none(vault: Vault
     files = sorted((vault.path / BLOB_DIR).iterdir())
     assert len(files) == 1  # the refused sink left nothing behind
     assert files[0].stat().st_size == sealed_length(len(data))
+
+
+
+def test_sink_stores_pieces_of_any_size_and_keeps_none_of_them(
+    vault: Vault, tmp_path: Path
+) -> None:
+    # The importer's pieces follow the tar stream, so they straddle chunks: a whole chunk
+    # arriving after a part-filled one, views, and a buffer the caller reuses at once.
+    data = os.urandom(4 * CHUNK_SIZE + 12_345)
+    sizes = [100, CHUNK_SIZE, 1, CHUNK_SIZE - 101, 2 * CHUNK_SIZE]
+    reused = bytearray()
+    at = 0
+    with vault.write() as conn:
+        sink = BlobSink(conn)
+        for i, size in enumerate([*sizes, len(data)]):
+            piece = data[at : at + size]
+            at += len(piece)
+            if i % 2:
+                sink.write(memoryview(piece))
+            else:
+                reused[:] = piece
+                sink.write(reused)
+                reused[:] = b"\xff" * len(reused)  # what the sink keeps, it must have copied
+        info = sink.finish()
+    assert at == len(data)
+    assert (info.sha256, info.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    export_blob(vault.conn, info.sha256, tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == data
