@@ -10,6 +10,7 @@ much else a forger could use.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -42,6 +43,14 @@ _DOS_TIME = 0  # 00:00:00
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _EXTERNAL_ATTR = (0o100600 << 16) & 0xFFFFFFFF
 COPY_CHUNK = 1024 * 1024
+# Every valid bundle is laid out the same way: its payload starts right after the first
+# local header, and what follows the payload (the signature entry, the directory, its end)
+# is at most _TRAILER_MAX bytes. Staging hashes the payload as it copies on that basis.
+PAYLOAD_OFFSET = _LOCAL.size + len(PAYLOAD_NAME)
+_TRAILER_MAX = (
+    _LOCAL.size + len(SIGNATURE_NAME) + MAX_SIGNATURE_BYTES
+    + 2 * _CENTRAL.size + len(PAYLOAD_NAME) + len(SIGNATURE_NAME) + _END.size
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -230,7 +239,7 @@ class PayloadHashes:
         self.blake2b = hashlib.blake2b(digest_size=64)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payload-hash")
 
-    def update(self, chunk: bytes, beside: Callable[[], object] | None = None) -> None:
+    def update(self, chunk: bytes | memoryview, beside: Callable[[], object] | None = None) -> None:
         """Hash `chunk`; `beside()` runs meanwhile, on this thread."""
         job = self._pool.submit(self.blake2b.update, chunk)
         try:
@@ -248,11 +257,23 @@ class PayloadHashes:
 
 
 def payload_digests(
-    fh: BinaryIO, box: Container, *, cancel: CancelToken | None = None
+    fh: BinaryIO,
+    box: Container,
+    *,
+    cancel: CancelToken | None = None,
+    staged: StagedDigests | None = None,
 ) -> PayloadDigests:
     """Read payload.age once for its CRC-32, SHA-256 and BLAKE2b-512, instead of three
     passes (for a checked `read_container(verify_crc=False)`). BundleRefused on a CRC
-    mismatch, so a damaged payload is reported as before."""
+    mismatch, so a damaged payload is reported as before.
+
+    `staged`: the digests `stage_bundle` took of this very file as it wrote it; used when
+    they cover exactly the payload `box` locates, else the payload is read again."""
+    if staged is not None and (found := staged.result(box)) is not None:
+        sha256, blake2b, crc = found
+        if crc != box.payload_crc:
+            raise _refuse("its payload is damaged (CRC mismatch)")
+        return PayloadDigests(sha256=sha256, blake2b=blake2b)
     crc = 0
     with PayloadHashes() as hashes:
         for chunk in iter_range(fh, box.payload_offset, box.payload_size, cancel=cancel):
@@ -320,9 +341,75 @@ def payload_reader(fh: BinaryIO, container: Container) -> RangeReader:
     return RangeReader(fh, container.payload_offset, container.payload_size)
 
 
+class StagedDigests:
+    """The payload's digests, taken from the bytes `stage_bundle` writes, as it writes them
+    (saves reading 300 MB again): everything from PAYLOAD_OFFSET is hashed except the last
+    _TRAILER_MAX bytes seen so far, held back until the file's end shows where the payload
+    ends. `result` gives the digests only if they cover exactly the checked payload."""
+
+    def __init__(self, hashes: PayloadHashes) -> None:
+        self._hashes = hashes
+        self._crc = 0
+        self._skip = PAYLOAD_OFFSET  # the first local header is not payload
+        self._held = b""  # bytes seen but not hashed yet: at most _TRAILER_MAX
+        self._hashed = 0  # payload bytes hashed so far
+
+    def feed(self, chunk: bytes, write: Callable[[], object]) -> None:
+        """Take the next `chunk` of the file; `write()` (storing it) runs beside hashing."""
+        if self._skip:
+            cut = min(self._skip, len(chunk))
+            self._skip -= cut
+            chunk = chunk[cut:]
+        held = self._held
+        ready = len(held) + len(chunk) - _TRAILER_MAX  # bytes now known to be no trailer
+        if ready <= len(held):
+            self._hash_here(held[: max(ready, 0)])
+            self._held = held[max(ready, 0) :] + chunk
+            write()
+            return
+        self._hash_here(held)
+        view = memoryview(chunk)
+        now, self._held = view[: ready - len(held)], bytes(view[ready - len(held) :])
+
+        def crc_and_write() -> None:
+            self._crc = zlib.crc32(now, self._crc)
+            write()
+
+        self._hashes.update(now, crc_and_write)
+        self._hashed += len(now)
+
+    def _hash_here(self, data: bytes) -> None:
+        """Hash a few bytes on this thread (the helper's last job has finished)."""
+        if data:
+            self._hashes.sha256.update(data)
+            self._hashes.blake2b.update(data)
+            self._crc = zlib.crc32(data, self._crc)
+            self._hashed += len(data)
+
+    def result(self, box: Container) -> tuple[str, bytes, int] | None:
+        """(SHA-256 hex, BLAKE2b-512, CRC-32) of the payload `box` locates, or None."""
+        if box.payload_offset != PAYLOAD_OFFSET or self._skip:
+            return None
+        rest = box.payload_size - self._hashed
+        if rest < 0 or rest > len(self._held):
+            return None
+        self._hash_here(self._held[:rest])
+        self._held = b""
+        self._skip = -1  # used once: a second call gets None
+        return self._hashes.sha256.hexdigest(), self._hashes.blake2b.digest(), self._crc
+
+
 def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None = None) -> Path:
     """Copy a bundle into a private file (0600) in `staging_dir`, so it cannot change
     between checks. The caller deletes it when done; on failure nothing is left behind."""
+    return stage_bundle_hashed(source, staging_dir, cancel=cancel)[0]
+
+
+def stage_bundle_hashed(
+    source: Path, staging_dir: Path, *, cancel: CancelToken | None = None
+) -> tuple[Path, StagedDigests]:
+    """`stage_bundle`, also returning the payload's digests taken on the way (for
+    `payload_digests(..., staged=...)`)."""
     target = staging_dir / f"staged-{secrets.token_hex(8)}{BUNDLE_SUFFIX}"
     try:
         src = open(source, "rb")  # noqa: SIM115 - closed below, with the copy
@@ -332,14 +419,15 @@ def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None 
         raise BundleRefused(f"The bundle file cannot be read: {exc.strerror}.") from None
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with src, os.fdopen(fd, "wb") as dst:
+        with src, os.fdopen(fd, "wb") as dst, PayloadHashes() as hashes:
+            digests = StagedDigests(hashes)
             copied = 0
             while chunk := src.read(COPY_CHUNK):
                 check(cancel)
                 copied += len(chunk)
                 if copied > MAX_BUNDLE_BYTES:
                     raise _refuse(f"it is larger than {MAX_BUNDLE_BYTES} bytes")
-                dst.write(chunk)
+                digests.feed(chunk, functools.partial(dst.write, chunk))
             dst.flush()
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -347,7 +435,7 @@ def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None 
         if isinstance(exc, OSError):
             raise StorageError(f"Could not stage the bundle: {exc.strerror}.") from None
         raise
-    return target
+    return target, digests
 
 
 def copy_range(fh: BinaryIO, offset: int, size: int, out: BinaryIO) -> None:

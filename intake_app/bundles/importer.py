@@ -339,15 +339,18 @@ def clean_staging(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_copy(vault: Vault, path: Path, cancel: CancelToken | None) -> Iterator[BinaryIO]:
-    """A private copy of the bundle inside the vault folder, removed afterwards."""
+def staged_copy(
+    vault: Vault, path: Path, cancel: CancelToken | None
+) -> Iterator[tuple[BinaryIO, container.StagedDigests]]:
+    """A private copy of the bundle inside the vault folder, removed afterwards, and the
+    payload's digests taken as it was written."""
     folder = staging_dir(vault)
     clean_staging(folder)
-    staged = container.stage_bundle(Path(path), folder, cancel=cancel)
+    staged, digests = container.stage_bundle_hashed(Path(path), folder, cancel=cancel)
     try:
         with open(staged, "rb") as fh:
             _try_lock(fh)
-            yield fh
+            yield fh, digests
     finally:
         with contextlib.suppress(OSError):
             staged.unlink()
@@ -370,8 +373,8 @@ def import_bundle(
     this vault, or equivocating; a bundle already imported is a no-op (`already_imported`).
     """
     store = store or CaseStore(vault)
-    with staged_copy(vault, path, cancel) as fh:
-        outer = check_outer(vault, fh, cancel=cancel)
+    with staged_copy(vault, path, cancel) as (fh, digests):
+        outer = check_outer(vault, fh, cancel=cancel, staged=digests)
         admission = admit(outer.signer, outer.seq, outer.payload_sha256)
         result = ImportResult(
             bundle_id=outer.bundle_id, author=outer.signer.fingerprint,

@@ -42,8 +42,15 @@ class OuterCheck:
         return keys.display_fingerprint(self.signer.fingerprint)
 
 
-def check_outer(vault: Vault, fh: BinaryIO, *, cancel: CancelToken | None = None) -> OuterCheck:
-    """Check the bundle in `fh` (a private, stable copy for import) up to its signer.
+def check_outer(
+    vault: Vault,
+    fh: BinaryIO,
+    *,
+    cancel: CancelToken | None = None,
+    staged: container.StagedDigests | None = None,
+) -> OuterCheck:
+    """Check the bundle in `fh` (a private, stable copy for import) up to its signer;
+    `staged`: the payload digests taken while that copy was written (not read again).
 
     Raises BundleRefused for a malformed file, an unknown signer, a signature that does not
     match or a trusted comment that is not a bundle id and sequence. A revoked signer is
@@ -51,7 +58,7 @@ def check_outer(vault: Vault, fh: BinaryIO, *, cancel: CancelToken | None = None
     """
     box = container.read_container(fh, verify_crc=False, cancel=cancel)
     # One pass over the payload for its CRC, SHA-256 and the signature's BLAKE2b prehash.
-    digests = container.payload_digests(fh, box, cancel=cancel)
+    digests = container.payload_digests(fh, box, cancel=cancel, staged=staged)
     parsed = minisign.parse_signature(box.signature)
     signer = TrustRegistry(vault).signer_for_key_id(parsed.key_id)
     comment = minisign.verify_prehashed(box.signature, signer.minisign_key, digests.blake2b)

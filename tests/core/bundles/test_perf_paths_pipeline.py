@@ -16,6 +16,8 @@ import zlib
 
 import pyrage
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyrage import x25519
 
 from intake_app.bundles import agefile, agestream, container, minisign
@@ -283,3 +285,69 @@ def test_exported_bundle_verifies_and_its_recorded_hash_is_of_the_file(pair, tmp
     assert hashlib.sha256(payload).hexdigest() == result.payload_sha256
     assert minisign.verify(signature, public, payload).startswith("intake-bundle-v1 id=")
     assert _helpers() == []
+
+
+def _bundle_file(path, payload: bytes, signature: bytes = b"s" * 300):  # noqa: ANN001, ANN202
+    with open(path, "wb") as out:
+        container.write_container(out, io.BytesIO(payload), len(payload), signature)
+    return path
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 4_000, container._TRAILER_MAX + 7, container.COPY_CHUNK - 41, 2_500_000]
+)
+def test_staging_takes_the_digests_of_the_payload_it_copies(tmp_path, size: int) -> None:  # noqa: ANN001
+    payload = os.urandom(size)
+    source = _bundle_file(tmp_path / "b.intake", payload, b"s" * container.MAX_SIGNATURE_BYTES)
+    staged, digests = container.stage_bundle_hashed(source, tmp_path)
+    with open(staged, "rb") as fh:
+        box = container.read_container(fh, verify_crc=False)
+        assert digests.result(box) is not None  # the fast path was taken
+        _, again = container.stage_bundle_hashed(source, tmp_path)
+        fast = container.payload_digests(fh, box, staged=again)
+        assert again.result(box) is None  # used once
+    assert fast.sha256 == hashlib.sha256(payload).hexdigest()
+    assert fast.blake2b == hashlib.blake2b(payload, digest_size=64).digest()
+
+
+def test_staged_digests_refuse_a_damaged_payload(tmp_path) -> None:  # noqa: ANN001
+    payload = os.urandom(2_000_000)
+    source = _bundle_file(tmp_path / "b.intake", payload)
+    damaged = bytearray(source.read_bytes())
+    damaged[container.PAYLOAD_OFFSET + 1_500_000] ^= 0x01
+    source.write_bytes(bytes(damaged))
+    staged, digests = container.stage_bundle_hashed(source, tmp_path)
+    with open(staged, "rb") as fh, pytest.raises(BundleRefused, match="CRC mismatch"):
+        container.payload_digests(fh, container.read_container(fh, verify_crc=False),
+                                  staged=digests)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payload=st.binary(max_size=20_000),
+    trailer=st.integers(0, container._TRAILER_MAX + 500),
+    cuts=st.lists(st.integers(1, 9_000), max_size=30),
+)
+def test_staged_digests_cover_exactly_the_payload_however_the_file_is_read(
+    payload: bytes, trailer: int, cuts: list[int]
+) -> None:
+    data = os.urandom(container.PAYLOAD_OFFSET) + payload + os.urandom(trailer)
+    with container.PayloadHashes() as hashes:
+        digests = container.StagedDigests(hashes)
+        written = bytearray()
+        at = 0
+        for cut in [*cuts, len(data)]:
+            piece = data[at : at + cut]
+            at += len(piece)
+            digests.feed(piece, lambda piece=piece: written.extend(piece))
+        box = container.Container(
+            payload_offset=container.PAYLOAD_OFFSET, payload_size=len(payload),
+            signature=b"", file_size=len(data),
+        )  # fmt: skip
+        found = digests.result(box)
+    assert written == data  # every byte was stored, in order
+    if trailer > container._TRAILER_MAX:
+        assert found is None  # more trailer than a valid bundle has: read the payload again
+    else:
+        blake = hashlib.blake2b(payload, digest_size=64).digest()
+        assert found == (hashlib.sha256(payload).hexdigest(), blake, zlib.crc32(payload))
