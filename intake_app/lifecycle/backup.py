@@ -7,9 +7,10 @@ slots: passphrase only; the keyring slot and failed-attempt count are left out),
 made by SQLCipher's `VACUUM INTO`: the copy is encrypted with the same database key, compact
 (no free pages holding erased data), and never plaintext on disk; then one `blobs/<file_id>`
 member per attachment file the copy names, byte for byte (sealed under keys that only the
-copied database holds: intake_app/vault/blobfiles.py). The files are hard-linked aside under
-the writer lock at the moment of the copy, so the backup is one consistent point in time while
-writers wait only for the database copy, not for the attachments to be written out.
+copied database holds: intake_app/vault/blobfiles.py). The database copy is a snapshot made on
+a connection of its own while writers go on; the files it names are then hard-linked aside
+under the writer lock (a few milliseconds), so the backup is one consistent point in time and
+writers wait neither for the copy nor for the attachments to be written out.
 `restore` accepts this and v1 (the first three members only, from before attachments were
 files), rebuilds a vault folder, checks the passphrase, the database's integrity and every
 attachment's bytes against its hash, and only then renames it into place.
@@ -81,11 +82,36 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
 
 def _snapshot(vault: Vault, target: Path) -> tuple[int, list[str], Path]:
     """VACUUM INTO `target` (same key) and hard-link the attachment files the copy names into
-    a folder of the vault (blobfiles.link_aside), both under the writer lock; then check the
-    copy. Returns (case count, file ids, the links' folder, which the caller removes)."""
+    a folder of the vault (blobfiles.link_aside); then check the copy. Returns (case count,
+    file ids, the links' folder, which the caller removes).
+
+    The copy is a snapshot taken while other writers go on (seconds for a large vault: an
+    autosave must not wait that long); only the links are made under the writer lock. If an
+    attachment the copy names was erased in between, the copy is made again, this time with
+    the writer lock held throughout, so copy and files are of one moment."""
     try:
-        # The copy must have the vault's page size and HMAC, which restore reads from header.json.
-        with vault.exclusive() as conn, cipher_defaults(conn, vault.cipher_profile):
+        try:
+            return _copy_and_link(vault, target, hold_writers=False)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            return _copy_and_link(vault, target, hold_writers=True)
+    except StorageError:
+        raise
+    except Exception as exc:
+        if "full" in str(exc).lower():
+            raise StorageError("The disk is full; no backup was written.") from exc
+        raise StorageError("The vault could not be copied; no backup was written.") from exc
+
+
+def _copy_and_link(
+    vault: Vault, target: Path, *, hold_writers: bool
+) -> tuple[int, list[str], Path]:
+    held = vault.exclusive() if hold_writers else contextlib.nullcontext()
+    with held:
+        # The copy must have the vault's page size and HMAC, which restore reads from
+        # header.json.
+        with vault.copying() as conn, cipher_defaults(conn, vault.cipher_profile):
             conn.execute("VACUUM INTO ?", (str(target),))
             conn.execute("ATTACH DATABASE ? AS backup_copy", (str(target),))
             try:
@@ -95,17 +121,12 @@ def _snapshot(vault: Vault, target: Path) -> tuple[int, list[str], Path]:
                     "SELECT file_id FROM backup_copy.blobs WHERE file_id IS NOT NULL")]  # fmt: skip
             finally:
                 conn.execute("DETACH DATABASE backup_copy")
-            if not ok or ok[0] != "ok":
-                raise StorageError(
-                    "The copy of the vault did not check out; no backup was written."
-                )
+        if not ok or ok[0] != "ok":
+            raise StorageError("The copy of the vault did not check out; no backup was written.")
+        # Files are removed only after the commit that drops their rows, under this lock: a
+        # file the copy names is either still there now, or the copy is retried.
+        with vault.exclusive():
             links = link_aside(vault.path, files)
-    except StorageError:
-        raise
-    except Exception as exc:
-        if "full" in str(exc).lower():
-            raise StorageError("The disk is full; no backup was written.") from exc
-        raise StorageError("The vault could not be copied; no backup was written.") from exc
     return int(cases[0]), files, links
 
 

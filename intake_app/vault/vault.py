@@ -284,6 +284,19 @@ class Vault:
         finally:
             self._give_back_reader(me, reader)
 
+    @contextlib.contextmanager
+    def copying(self) -> Iterator[sqlcipher3.Connection]:
+        """A connection of its own, closed at the end, for `VACUUM INTO` a copy of the last
+        committed state (a WAL snapshot) while writers go on. Not query_only: SQLite counts
+        writing the copy as a write. Never pooled, never used to change the vault."""
+        self._writer()  # refuse on a closed vault
+        conn = connect(self.path / DB_NAME, bytes(self._db_key), profile=self.cipher_profile)
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(sqlcipher3.Error):
+                conn.close()
+
     def _take_reader(self) -> sqlcipher3.Connection:
         self._writer()  # refuse on a closed vault
         with self._readers_guard:
