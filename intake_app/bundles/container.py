@@ -353,6 +353,7 @@ class StagedDigests:
         self._skip = PAYLOAD_OFFSET  # the first local header is not payload
         self._held = b""  # bytes seen but not hashed yet: at most _TRAILER_MAX
         self._hashed = 0  # payload bytes hashed so far
+        self._given = False  # `result` answers once
 
     def feed(self, chunk: bytes, write: Callable[[], object]) -> None:
         """Take the next `chunk` of the file; `write()` (storing it) runs beside hashing."""
@@ -388,28 +389,23 @@ class StagedDigests:
 
     def result(self, box: Container) -> tuple[str, bytes, int] | None:
         """(SHA-256 hex, BLAKE2b-512, CRC-32) of the payload `box` locates, or None."""
-        if box.payload_offset != PAYLOAD_OFFSET or self._skip:
+        if self._given or self._skip or box.payload_offset != PAYLOAD_OFFSET:
             return None
         rest = box.payload_size - self._hashed
         if rest < 0 or rest > len(self._held):
             return None
         self._hash_here(self._held[:rest])
         self._held = b""
-        self._skip = -1  # used once: a second call gets None
+        self._given = True
         return self._hashes.sha256.hexdigest(), self._hashes.blake2b.digest(), self._crc
 
 
-def stage_bundle(source: Path, staging_dir: Path, *, cancel: CancelToken | None = None) -> Path:
-    """Copy a bundle into a private file (0600) in `staging_dir`, so it cannot change
-    between checks. The caller deletes it when done; on failure nothing is left behind."""
-    return stage_bundle_hashed(source, staging_dir, cancel=cancel)[0]
-
-
-def stage_bundle_hashed(
+def stage_bundle(
     source: Path, staging_dir: Path, *, cancel: CancelToken | None = None
 ) -> tuple[Path, StagedDigests]:
-    """`stage_bundle`, also returning the payload's digests taken on the way (for
-    `payload_digests(..., staged=...)`)."""
+    """Copy a bundle into a private file (0600) in `staging_dir`, so it cannot change
+    between checks; also the payload's digests taken on the way (for `payload_digests(...,
+    staged=...)`). The caller deletes the copy when done; on failure nothing is left behind."""
     target = staging_dir / f"staged-{secrets.token_hex(8)}{BUNDLE_SUFFIX}"
     try:
         src = open(source, "rb")  # noqa: SIM115 - closed below, with the copy

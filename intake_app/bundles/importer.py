@@ -346,7 +346,7 @@ def staged_copy(
     payload's digests taken as it was written."""
     folder = staging_dir(vault)
     clean_staging(folder)
-    staged, digests = container.stage_bundle_hashed(Path(path), folder, cancel=cancel)
+    staged, digests = container.stage_bundle(Path(path), folder, cancel=cancel)
     try:
         with open(staged, "rb") as fh:
             _try_lock(fh)

@@ -188,7 +188,7 @@ def test_stage_bundle_makes_private_copy_and_cleans_up(tmp_path):
     src.write_bytes(_bundle(b"abc"))
     staging = tmp_path / "staging"
     staging.mkdir(mode=0o700)
-    staged = container.stage_bundle(src, staging)
+    staged, _ = container.stage_bundle(src, staging)
     assert staged.read_bytes() == src.read_bytes()
     assert staged.stat().st_mode & 0o777 == 0o600
     src.write_bytes(b"changed after staging")

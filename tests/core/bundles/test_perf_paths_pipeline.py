@@ -299,11 +299,11 @@ def _bundle_file(path, payload: bytes, signature: bytes = b"s" * 300):  # noqa: 
 def test_staging_takes_the_digests_of_the_payload_it_copies(tmp_path, size: int) -> None:  # noqa: ANN001
     payload = os.urandom(size)
     source = _bundle_file(tmp_path / "b.intake", payload, b"s" * container.MAX_SIGNATURE_BYTES)
-    staged, digests = container.stage_bundle_hashed(source, tmp_path)
+    staged, digests = container.stage_bundle(source, tmp_path)
     with open(staged, "rb") as fh:
         box = container.read_container(fh, verify_crc=False)
         assert digests.result(box) is not None  # the fast path was taken
-        _, again = container.stage_bundle_hashed(source, tmp_path)
+        _, again = container.stage_bundle(source, tmp_path)
         fast = container.payload_digests(fh, box, staged=again)
         assert again.result(box) is None  # used once
     assert fast.sha256 == hashlib.sha256(payload).hexdigest()
@@ -316,7 +316,7 @@ def test_staged_digests_refuse_a_damaged_payload(tmp_path) -> None:  # noqa: ANN
     damaged = bytearray(source.read_bytes())
     damaged[container.PAYLOAD_OFFSET + 1_500_000] ^= 0x01
     source.write_bytes(bytes(damaged))
-    staged, digests = container.stage_bundle_hashed(source, tmp_path)
+    staged, digests = container.stage_bundle(source, tmp_path)
     with open(staged, "rb") as fh, pytest.raises(BundleRefused, match="CRC mismatch"):
         container.payload_digests(fh, container.read_container(fh, verify_crc=False),
                                   staged=digests)  # fmt: skip
