@@ -53,7 +53,7 @@ from intake_app.identity.card import IdentityCard, InvalidCard, parse_card
 from intake_app.identity.trust import TrustRegistry, admit, record_seen, seen_status
 from intake_app.lifecycle import receipts, tombstone
 from intake_app.progress import CancelToken, Progress, check, report
-from intake_app.vault import Vault
+from intake_app.vault import Vault, blobfiles
 from intake_app.vault.audit import utc_now
 
 STAGING_DIR = "staging"
@@ -80,8 +80,16 @@ class ImportSession:
     """Receives the payload's members in order (a `PayloadConsumer`) inside the import's
     write transaction, checking each against the signed manifest before using it."""
 
-    def __init__(self, vault: Vault, conn: Any, store: CaseStore, outer: OuterCheck) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        conn: Any,
+        store: CaseStore,
+        outer: OuterCheck,
+        flusher: blobfiles.Flusher | None = None,
+    ) -> None:
         self._vault = vault
+        self._flusher = flusher  # attachments become durable beside the import, before COMMIT
         self._conn = conn
         self._store = store
         self._outer = outer
@@ -113,7 +121,7 @@ class ImportSession:
         if entry and entry.kind == mf.KIND_BLOB:
             # end() checks the running hash against the manifest before the sink finishes.
             sink = self.gate.blob_sink(entry.key, size) or BlobSink(
-                self._conn, max_size=size, hashed_by_caller=True
+                self._conn, max_size=size, hashed_by_caller=True, flusher=self._flusher
             )
         self._current = _Member(entry, name, sink)
 
@@ -417,23 +425,28 @@ def _decrypt_into(
     progress: Progress | None,
     cancel: CancelToken | None,
 ) -> ImportSession:
-    session = ImportSession(vault, conn, store, outer)
-    parser = PayloadParser(session, member_cap=default_member_cap)
     identity = x25519.Identity.from_str(vault.identity.age_identity)
     total = outer.container.payload_size
 
     done = 0
-    # pyrage decrypts in a helper thread while this one parses and stores (both cores work);
-    # leaving the block on any error stops the helper before the transaction rolls back.
+    # pyrage decrypts in a helper thread while this one parses and stores (both cores work),
+    # and each attachment's fsync runs on another while the next one is stored; leaving the
+    # block on any error stops both before the transaction rolls back.
     source = container.payload_reader(fh, outer.container)
-    with agestream.DecryptedBlocks(source, [identity]) as blocks:  # type: ignore[arg-type]
+    with (
+        blobfiles.Flusher() as flusher,
+        agestream.DecryptedBlocks(source, [identity]) as blocks,  # type: ignore[arg-type]
+    ):
+        session = ImportSession(vault, conn, store, outer, flusher)
+        parser = PayloadParser(session, member_cap=default_member_cap)
         for block in blocks:
             check(cancel)
             parser.write(block)
             done += len(block)
             report(progress, min(done, total), total, "import")
-    parser.close()
-    session.finish()
+        parser.close()
+        session.finish()
+        flusher.wait()  # every attachment on the disk before the rows naming them commit
     return session
 
 

@@ -266,9 +266,15 @@ class BlobSink:
     """
 
     def __init__(
-        self, conn: Any, *, max_size: int | None = None, hashed_by_caller: bool = False
+        self,
+        conn: Any,
+        *,
+        max_size: int | None = None,
+        hashed_by_caller: bool = False,
+        flusher: blobfiles.Flusher | None = None,
     ) -> None:
         self._conn = conn
+        self._flusher = flusher  # makes the file durable beside the caller (see blobfiles)
         self._max_size = max_size
         # The importer hashes every member against its signed manifest anyway; a second
         # SHA-256 of the same bytes here would cost a fifth of the import's own CPU time.
@@ -335,7 +341,7 @@ class BlobSink:
             return existing
         info = BlobInfo(sha, self.size, sniff_media_type(self._head),
                         exif_captured_at(self._head))  # fmt: skip
-        ref = self._file.seal()
+        ref = self._file.seal(self._flusher)
         try:
             row = self._conn.execute("SELECT coalesce(max(blob_id), 0) + 1 FROM blobs").fetchone()
             self._conn.execute(

@@ -29,8 +29,10 @@ import re
 import secrets
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -143,11 +145,15 @@ class SealedWriter:
         self._index += 1
         self.size += len(chunk)
 
-    def seal(self) -> SealedRef:
-        """Flush the file to the disk (file and folder), close it, and return its reference."""
+    def seal(self, flusher: Flusher | None = None) -> SealedRef:
+        """Flush the file to the disk (file and folder), close it, and return its reference.
+        With a `flusher`, that happens on its thread: durable once `flusher.wait()` returns."""
         fd, self._fd = self._fd, None
         if fd is None:
             raise ValueError("the sealed file is closed")
+        if flusher is not None:
+            flusher.take(fd, self._path.parent)
+            return SealedRef(self.file_id, self.key, self.size)
         try:
             os.fsync(fd)
             os.close(fd)
@@ -170,6 +176,60 @@ class SealedWriter:
     def _unlink(self) -> None:
         with contextlib.suppress(OSError):
             self._path.unlink()
+
+
+class Flusher:
+    """Makes sealed files durable on a helper thread while the caller goes on with the next
+    (fsync waits for the disk, without the GIL): for a transaction that stores many files.
+    `wait()` before that transaction commits; leaving the `with` block without it (an error)
+    still closes every file, and the rolled-back files are swept as orphans."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-fsync")
+        self._jobs: list[Future[None]] = []
+        self._folders: set[Path] = set()
+
+    def take(self, fd: int, folder: Path) -> None:
+        """fsync and close `fd` (now the flusher's), and later its folder."""
+        self._jobs.append(self._pool.submit(_sync_and_close, fd))
+        self._folders.add(folder)
+
+    def wait(self) -> None:
+        """Return once every file taken and its folder are on the disk; StorageError if not."""
+        jobs, self._jobs = self._jobs, []
+        failed: OSError | None = None
+        for job in jobs:  # every job ends (its descriptor closed) before anything is raised
+            try:
+                job.result()
+            except OSError as exc:
+                failed = failed or exc
+        try:
+            if failed is not None:
+                raise failed
+            for folder in sorted(self._folders):
+                fsync_dir(folder)
+        except OSError as exc:
+            raise _storage_error(exc) from exc
+
+    def __enter__(self) -> Flusher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for job in self._jobs:
+            job.exception()  # wait: no descriptor outlives the block
+        self._pool.shutdown(wait=True)
+
+
+def _sync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class SealedReader(io.RawIOBase):

@@ -195,3 +195,39 @@ def test_disk_full_during_export_leaves_no_file_and_no_sequence_used(
     assert out["type"] == "StorageError", out
     assert out["left"] == [], "a partial bundle was left on the full disk"
     assert out["unchanged"], "the sequence number or sent records changed"
+
+
+def test_an_attachment_the_disk_cannot_make_durable_refuses_the_import(
+    tmp_path: Path, parties, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Attachments are fsynced on a helper thread while the import goes on; a failure there
+    # (an I/O error of the disk) must still roll the whole import back before it commits.
+    from intake_app.bundles.importer import import_bundle
+    from intake_app.errors import StorageError
+    from intake_app.vault import Vault, blobfiles
+
+    a, c, _ = parties
+    bundle = export(a, tmp_path / "a.intake", "C")
+    blobs = c.path / blobfiles.BLOB_DIR
+    files_before = sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []
+    real_fsync = blobfiles.os.fsync
+
+    def failing_fsync(fd: int) -> None:
+        if blobfiles.os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(blobs)):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    vault = Vault.open(c.path, PASSPHRASE)
+    try:
+        revisions = vault.conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
+        monkeypatch.setattr(blobfiles.os, "fsync", failing_fsync)
+        with pytest.raises(StorageError, match="could not be stored"):
+            import_bundle(vault, bundle)
+        monkeypatch.undo()
+        assert vault.conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == revisions
+        assert vault.conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
+        files_after = sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []
+        assert files_after == files_before  # the rolled-back attachment's file was swept
+        assert import_bundle(vault, bundle).new_revisions > 0  # and the retry succeeds
+    finally:
+        vault.close()

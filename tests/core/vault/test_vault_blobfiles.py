@@ -215,3 +215,55 @@ def test_a_vault_from_before_sealed_files_upgrades_and_keeps_its_attachments(
         assert _read(upgraded, sha) == new and len(_files(upgraded)) == 1
     finally:
         upgraded.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _sealed(vault: Vault, data: bytes, flusher: blobfiles.Flusher) -> blobfiles.SealedRef:
+    writer = blobfiles.SealedWriter(vault.path)
+    for at in range(0, len(data), CHUNK_SIZE):
+        writer.write_chunk(data[at : at + CHUNK_SIZE])
+    return writer.seal(flusher)
+
+
+def test_a_flusher_makes_files_durable_beside_the_caller(vault: Vault) -> None:
+    before = _open_fds()
+    contents = [_content(CHUNK_SIZE * 2 + i) for i in range(3)]
+    with blobfiles.Flusher() as flusher:
+        refs = [_sealed(vault, data, flusher) for data in contents]
+        flusher.wait()
+    assert _open_fds() == before  # every file closed by the flusher
+    for ref, data in zip(refs, contents, strict=True):
+        with blobfiles.SealedReader(vault.path, ref) as fh:
+            assert fh.read() == data
+
+
+def test_a_failed_flush_is_a_storage_error_and_closes_every_file(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync, calls = os.fsync, []
+
+    def failing_fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    before = _open_fds()
+    monkeypatch.setattr(blobfiles.os, "fsync", failing_fsync)
+    with blobfiles.Flusher() as flusher:
+        for i in range(3):
+            _sealed(vault, _content(1000 + i), flusher)
+        with pytest.raises(StorageError, match="could not be stored"):
+            flusher.wait()
+    assert _open_fds() == before
+
+
+def test_leaving_a_flusher_on_an_error_still_closes_every_file(vault: Vault) -> None:
+    before = _open_fds()
+    with pytest.raises(KeyError), blobfiles.Flusher() as flusher:  # noqa: PT012
+        _sealed(vault, _content(5000), flusher)
+        raise KeyError("a later member was refused")
+    assert _open_fds() == before
