@@ -8,7 +8,9 @@ same bytes (a tar of the same files): encrypt then sign for export, verify then 
 import. Ours is split the same way (read from the vault / crypto / store), each part timed
 alone on the same bytes, and whole, in a child process whose peak RSS is measured (a
 quarter-size run beside it shows whether memory grows with the bundle).
-Throughputs in MB/s of attachment bytes; ratio = ours / peer (goal >= 0.6).
+Throughputs in MB/s of attachment bytes; ratio = ours / peer (goal >= 0.6). Each whole
+export and import, and each step of the peer, runs REPEAT times and counts by its median:
+one run on this virtual machine varies by a third from the next (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import io
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -35,6 +38,7 @@ from intake_app.identity.trust import TrustRegistry
 from intake_app.vault import Vault
 
 FILE_MB = 10
+REPEAT = 3
 
 CHILD = textwrap.dedent(
     """
@@ -117,13 +121,15 @@ def peer_tools(root: Path, files: list[Path], coordinator: Path) -> dict[str, fl
                    check=True, capture_output=True)  # fmt: skip
     out = root / "payload.age"
     steps = {}
-    steps["encrypt"], steps["encrypt_rss"], _ = run_measured(
-        ["age", "-r", recipient, "-r", second, "-o", out, tar_path])
-    steps["sign"], _, _ = run_measured(
-        ["minisign", "-S", "-s", root / "mk.key", "-m", out, "-t", "intake-bundle-v1"])
-    steps["verify"], _, _ = run_measured(["minisign", "-V", "-p", root / "mk.pub", "-m", out])
-    steps["decrypt"], steps["decrypt_rss"], _ = run_measured(
-        ["age", "-d", "-i", key, "-o", "/dev/null", out])
+    encrypt = ["age", "-r", recipient, "-r", second, "-o", out, tar_path]
+    sign = ["minisign", "-S", "-s", root / "mk.key", "-m", out, "-t", "intake-bundle-v1"]
+    verify = ["minisign", "-V", "-p", root / "mk.pub", "-m", out]
+    decrypt = ["age", "-d", "-i", key, "-o", "/dev/null", out]
+    for name, cmd in (("encrypt", encrypt), ("sign", sign), ("verify", verify),
+                      ("decrypt", decrypt)):  # fmt: skip
+        runs = [run_measured(cmd) for _ in range(REPEAT)]
+        steps[name] = statistics.median(wall for wall, _, _ in runs)
+        steps[f"{name}_rss"] = max(rss for _, rss, _ in runs)
     steps["cpu_out"] = cpu_measured(["age", "-r", recipient, "-r", second, "-o",
                                      root / "again.age", tar_path]) + cpu_measured(
         ["minisign", "-S", "-s", root / "mk.key", "-m", out, "-t", "intake-bundle-v1"])
@@ -177,12 +183,27 @@ def our_parts(monitor: Path, files: list[Path], root: Path) -> dict[str, float]:
 
 
 def ours_whole(what: str, vault: Path, bundle: Path, case_id: str) -> tuple[float, float]:
-    """(seconds of the export/import call, peak RSS of the whole child process in MiB)."""
-    out = bundle.with_suffix(f".{what}.txt")
-    with out.open("w") as fh:
-        _, rss, _ = run_measured([sys.executable, "-c", CHILD, what, vault, PASSPHRASE, bundle,
-                                  case_id], env=python_env(), stdout=fh)  # fmt: skip
-    return float(out.read_text().strip()), rss
+    """(seconds of the export/import call, peak RSS of the whole child process in MiB):
+    the median and the largest of REPEAT runs. An import runs on a fresh copy of the vault
+    each time but the last, which imports into `vault` itself (later steps read it)."""
+    seconds, peaks = [], []
+    for run in range(REPEAT):
+        last = run == REPEAT - 1
+        target = vault if what == "export" or last else vault.with_name(f"{vault.name}-{run}")
+        if target != vault:
+            shutil.copytree(vault, target)
+        out = bundle.with_suffix(f".{what}.txt")
+        try:
+            with out.open("w") as fh:
+                _, rss, _ = run_measured([sys.executable, "-c", CHILD, what, target,
+                                          PASSPHRASE, bundle, case_id],
+                                         env=python_env(), stdout=fh)  # fmt: skip
+        finally:
+            if target != vault:
+                shutil.rmtree(target)
+        seconds.append(float(out.read_text().strip()))
+        peaks.append(rss)
+    return statistics.median(seconds), max(peaks)
 
 
 def ours_cpu(what: str, vault: Path, bundle: Path, case_id: str) -> float:

@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from intake_app.errors import StorageError
+
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+
+
+@functools.cache
+def _fallocate() -> Any:
+    """libc's fallocate64 on Linux (off_t is 64 bits whatever the build), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here, not at start-up: only imports use it
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).fallocate64
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def punch_hole(fd: int, offset: int, length: int) -> bool:
+    """Give back the disk blocks and cached pages of a byte range of the file open as `fd`
+    (writable); the range then reads as zeros and the file keeps its size. False, changing
+    nothing, where the system or the file system cannot (then the range simply stays)."""
+    fn = _fallocate()
+    if fn is None or length <= 0:
+        return False
+    return bool(fn(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, offset, length) == 0)
 
 
 def fsync_dir(path: Path) -> None:

@@ -49,6 +49,7 @@ from intake_app.errors import (
     StorageError,
     ValidationError,
 )
+from intake_app.fsutil import punch_hole
 from intake_app.identity.card import IdentityCard, InvalidCard, parse_card
 from intake_app.identity.trust import TrustRegistry, admit, record_seen, seen_status
 from intake_app.lifecycle import receipts, tombstone
@@ -356,7 +357,7 @@ def staged_copy(
     clean_staging(folder)
     staged, digests = container.stage_bundle(Path(path), folder, cancel=cancel)
     try:
-        with open(staged, "rb") as fh:
+        with open(staged, "r+b") as fh:  # writable only to give consumed blocks back
             _try_lock(fh)
             yield fh, digests
     finally:
@@ -432,7 +433,8 @@ def _decrypt_into(
     # pyrage decrypts in a helper thread while this one parses and stores (both cores work),
     # and each attachment's fsync runs on another while the next one is stored; leaving the
     # block on any error stops both before the transaction rolls back.
-    source = container.payload_reader(fh, outer.container)
+    source = ReleasingReader(container.payload_reader(fh, outer.container), fh.fileno(),
+                             outer.container.payload_offset)  # fmt: skip
     with (
         blobfiles.Flusher() as flusher,
         agestream.DecryptedBlocks(source, [identity]) as blocks,  # type: ignore[arg-type]
@@ -448,6 +450,32 @@ def _decrypt_into(
         session.finish()
         flusher.wait()  # every attachment on the disk before the rows naming them commit
     return session
+
+
+class ReleasingReader:
+    """pyrage's source: the staged payload, read once from front to back, whose blocks are
+    given back (fsutil.punch_hole) every RELEASE_STEP bytes behind the reading. The pages
+    freed are the ones the attachments stored meanwhile reuse (new page-cache pages cost
+    more than the copy: docs/BENCHMARKS.md), and a large bundle's staged copy is not
+    written out to the disk by the kernel in the minutes the import takes."""
+
+    RELEASE_STEP = 8 * 1024 * 1024
+
+    def __init__(self, source: BinaryIO | container.RangeReader, fd: int, start: int) -> None:
+        self._source = source
+        self._fd = fd
+        self._released_to = start  # bytes before this offset of the file are given back
+        self._read_to = start
+        self._releasing = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self._read_to += len(data)
+        if self._releasing and self._read_to - self._released_to >= self.RELEASE_STEP:
+            gone = self._read_to - self._released_to
+            self._releasing = punch_hole(self._fd, self._released_to, gone)
+            self._released_to = self._read_to
+        return data
 
 
 def _fill(result: ImportResult, conn: Any, session: ImportSession, outer: OuterCheck) -> None:

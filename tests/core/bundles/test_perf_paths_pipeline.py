@@ -10,6 +10,8 @@ import hashlib
 import io
 import json
 import os
+import random
+import sys
 import threading
 import time
 import zlib
@@ -351,3 +353,25 @@ def test_staged_digests_cover_exactly_the_payload_however_the_file_is_read(
     else:
         blake = hashlib.blake2b(payload, digest_size=64).digest()
         assert found == (hashlib.sha256(payload).hexdigest(), blake, zlib.crc32(payload))
+
+
+def test_the_staged_payload_is_given_back_only_behind_the_reading(tmp_path) -> None:  # noqa: ANN001
+    from intake_app.bundles.importer import ReleasingReader
+
+    start, size = 41, 30 * 1024 * 1024
+    data = os.urandom(start + size + 500)
+    path = tmp_path / "staged.intake"
+    path.write_bytes(data)
+    rng = random.Random(7)
+    got = bytearray()
+    with open(path, "r+b") as fh, open(path, "rb") as check:
+        reader = ReleasingReader(container.RangeReader(fh, start, size), fh.fileno(), start)
+        while piece := reader.read(rng.choice([8192, 65536, 1_000_003, 3 * 1024 * 1024])):
+            got += piece
+            check.seek(start + len(got))  # nothing not yet read was given back
+            assert check.read(70_000) == data[start + len(got) : start + len(got) + 70_000]
+        blocks = os.fstat(fh.fileno()).st_blocks
+    assert bytes(got) == data[start : start + size]
+    assert path.read_bytes()[-500:] == data[-500:]  # what follows the payload is untouched
+    if sys.platform.startswith("linux"):  # tmp_path is a file system that can punch holes
+        assert blocks * 512 < len(data) - 20 * 1024 * 1024
